@@ -1,0 +1,55 @@
+"""Safe writing: never the input, never over a file without --force, always atomic."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+from sheetkit.errors import OutputError
+
+
+def check_destination(destination: Path, *, force: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse to write over an input file (even with --force) or, without --force, over any file."""
+    for source in inputs:
+        if _same_file(destination, source):
+            raise OutputError(
+                f"{destination}: this is the input workbook; sheetkit never writes over its input. "
+                "Choose another name with -o"
+            )
+    if destination.is_dir():
+        raise OutputError(f"{destination}: is a folder; give a file name with -o")
+    if destination.exists() and not force:
+        raise OutputError(f"{destination}: already exists; add --force to replace it, or choose another name with -o")
+    if not destination.parent.exists():
+        raise OutputError(f"{destination.parent}: folder does not exist; create it first or choose another path")
+
+
+def write_atomic(destination: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Call ``write`` on a temporary file beside ``destination``, then move it into place.
+
+    An interrupted run leaves whatever was at ``destination`` before intact.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, destination)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(destination: Path, data: bytes) -> None:
+    write_atomic(destination, lambda stream: stream.write(data))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
