@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 import click
 
 from sheetkit import __version__
+from sheetkit.config import load_config
 from sheetkit.errors import SheetkitError
+from sheetkit.output import check_destination, write_atomic, write_bytes_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,6 +106,20 @@ def user_errors(f: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def report_summary(result: Any) -> str:
+    """'3 overdue, 2 due this week, response rate 43% (12 of 28 sent)' for the stderr summary."""
+    from sheetkit.render import percent
+
+    this_week = sum(1 for f in result.followups if f.state == "upcoming" and (f.due - result.as_of).days <= 7)
+    stats = result.stats
+    errors = len(result.tracker.errors)
+    problems = f"; {errors} error{'s' if errors != 1 else ''} in the workbook (run sheetkit check)" if errors else ""
+    return (
+        f"{stats['overdue']} overdue, {this_week} due this week, response rate "
+        f"{percent(stats['response_rate'])} ({stats['replied']} of {stats['sent']} sent){problems}"
+    )
+
+
 def say(message: str, quiet: bool = False) -> None:
     """A message for people: stderr, silenced by --quiet."""
     if not quiet:
@@ -120,6 +136,90 @@ def cli() -> None:
         sheetkit new tracker.xlsx --student "Sam Lee"
         sheetkit report tracker.xlsx
     """
+
+
+def _tracker_argument(f: F) -> F:
+    return click.argument("tracker", type=click.Path(dir_okay=True, path_type=Path))(f)
+
+
+@cli.command()
+@_tracker_argument
+@format_option("text", "json", default="text")
+@config_option
+@user_errors
+def check(tracker: Path, output_format: str, config_path: Path | None) -> None:
+    """List what in a tracker cannot be understood; exit 1 if anything is an error.
+
+    Each problem is one line on stdout: file, sheet!cell, severity, and how to
+    fix it. Warnings alone exit 0.
+
+    \b
+    Example:
+        sheetkit check sample_data/tracker.xlsx
+    """
+    from sheetkit.checking import check_tracker
+
+    result = check_tracker(tracker, load_config(config_path))
+    if output_format == "json":
+        click.echo(result.to_json())
+    else:
+        for line in result.lines():
+            click.echo(line)
+        click.echo(result.summary(), err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@_tracker_argument
+@format_option("html", "xlsx", "json", default="html")
+@output_option
+@as_of_option
+@config_option
+@templates_option
+@force_option
+@quiet_option
+@user_errors
+def report(
+    tracker: Path,
+    output_format: str,
+    output: Path | None,
+    as_of: dt.date,
+    config_path: Path | None,
+    templates_dir: Path | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Report overdue and upcoming follow-ups and response rates for one tracker.
+
+    Writes TRACKER-report.html (or .xlsx/.json) beside the tracker unless -o
+    says otherwise; a short summary goes to stderr.
+
+    \b
+    Example:
+        sheetkit report sample_data/tracker.xlsx --as-of 2026-11-22
+        sheetkit report tracker.xlsx --format json -o - | jq .stats.response_rate
+    """
+    from sheetkit.render import render_html, render_json, write_xlsx
+    from sheetkit.report import build_report
+
+    destination = output or tracker.with_name(f"{tracker.stem}-report.{output_format}")
+    to_stdout = str(destination) == "-"
+    if to_stdout and output_format == "xlsx":
+        raise click.BadParameter("XLSX is binary and cannot go to stdout; give a file name", param_hint="-o")
+    if not to_stdout:
+        check_destination(destination, force=force, inputs=[tracker], refreshable=True)
+    result = build_report(tracker, load_config(config_path), as_of)
+    if output_format == "xlsx":
+        write_atomic(destination, lambda stream: write_xlsx(result, stream))
+    else:
+        text = render_json(result) if output_format == "json" else render_html(result, templates_dir)
+        if to_stdout:
+            click.echo(text, nl=False)
+        else:
+            write_bytes_atomic(destination, text.encode("utf-8"))
+    where = "stdout" if to_stdout else str(destination)
+    say(f"{tracker}: {report_summary(result)}; report: {where}", quiet)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
@@ -11,8 +12,19 @@ from typing import IO
 from sheetkit.errors import OutputError
 
 
-def check_destination(destination: Path, *, force: bool, inputs: Iterable[Path] = ()) -> None:
-    """Refuse to write over an input file (even with --force) or, without --force, over any file."""
+#: Marks sheetkit's own outputs, so a re-run may refresh them without --force.
+GENERATOR_MARK = "sheetkit"
+
+
+def check_destination(
+    destination: Path, *, force: bool, inputs: Iterable[Path] = (), refreshable: bool = False
+) -> None:
+    """Refuse to write over an input file (even with --force) or, without --force, over any file.
+
+    With ``refreshable``, a file that sheetkit itself generated earlier (see
+    :func:`is_sheetkit_output`) may be replaced without --force: it holds
+    nothing a person typed, and a student re-runs the report every week.
+    """
     for source in inputs:
         if _same_file(destination, source):
             raise OutputError(
@@ -21,7 +33,7 @@ def check_destination(destination: Path, *, force: bool, inputs: Iterable[Path] 
             )
     if destination.is_dir():
         raise OutputError(f"{destination}: is a folder; give a file name with -o")
-    if destination.exists() and not force:
+    if destination.exists() and not force and not (refreshable and is_sheetkit_output(destination)):
         raise OutputError(f"{destination}: already exists; add --force to replace it, or choose another name with -o")
     if not destination.parent.exists():
         raise OutputError(f"{destination.parent}: folder does not exist; create it first or choose another path")
@@ -53,3 +65,20 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
     except OSError:
         return False
+
+
+def is_sheetkit_output(path: Path) -> bool:
+    """True for an HTML, JSON, iCalendar or XLSX file that sheetkit wrote (it carries a generator mark)."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+        if head.startswith(b"PK"):
+            with zipfile.ZipFile(path) as archive:
+                core = archive.read("docProps/core.xml")[:4096] if "docProps/core.xml" in archive.namelist() else b""
+            return f"<dc:creator>{GENERATOR_MARK}".encode() in core
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return False
+    text = head.decode("utf-8", "replace")
+    return (f'name="generator" content="{GENERATOR_MARK}' in text
+            or f'"generator": "{GENERATOR_MARK}' in text
+            or f"PRODID:-//{GENERATOR_MARK}//" in text)
