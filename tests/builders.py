@@ -59,5 +59,18 @@ def write_tracker(
         sheet.append([rename.get(h, h) for h in headers])
         for row in rows:
             sheet.append([row.get(h) for h in headers])
+    _keep_text_as_text(workbook)
     workbook.save(path)
     return path
+
+
+def _keep_text_as_text(workbook: openpyxl.Workbook) -> None:
+    """Store '=...' strings as text, as a person typing them after an apostrophe would.
+
+    Error codes such as '#REF!' are left as openpyxl stores them: real error cells.
+    """
+    for sheet in workbook:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
