@@ -222,6 +222,233 @@ def report(
     say(f"{tracker}: {report_summary(result)}; report: {where}", quiet)
 
 
+@cli.command()
+@click.argument("out", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--student", help="The student's name, shown on the Start Here sheet.")
+@click.option("--institution", help="The institution's name (default: the config's [institution] name).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with a Name column (Email optional): one workbook per student.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the roster's workbooks; created if missing.")
+@click.option("--no-cache", is_flag=True,
+              help="Build the workbook from scratch instead of reusing the template kept in $SHEETKIT_CACHE_DIR "
+                   "(default: $XDG_CACHE_HOME/sheetkit or ~/.cache/sheetkit).")
+@config_option
+@force_option
+@quiet_option
+@user_errors
+def new(out: Path | None, student: str | None, institution: str | None, roster: Path | None,
+        out_dir: Path | None, no_cache: bool, config_path: Path | None, force: bool, quiet: bool) -> None:
+    """Create a tracking workbook to fill in, or one per student of a roster.
+
+    Prints the path of each workbook written on stdout, one per line; progress
+    goes to stderr. The formatted workbook is built once per config and kept
+    in a cache folder, so later runs only fill in the student's details.
+
+    \b
+    Example:
+        sheetkit new tracker.xlsx --student "Sam Lee" --institution "Northfield University"
+        sheetkit new --roster class.csv --out-dir trackers
+    """
+    from sheetkit.workbook import TrackerTemplate, default_cache_dir
+
+    cache_dir = None if no_cache else default_cache_dir()
+    if roster is not None:
+        if out is not None or out_dir is None or student is not None:
+            raise click.UsageError("with --roster, give --out-dir DIR and no file name or --student: "
+                                   "each student's workbook is named after them")
+        _new_from_roster(roster, out_dir, config_path, institution, cache_dir, force=force, quiet=quiet)
+        return
+    if out is None or out_dir is not None:
+        raise click.UsageError("give the new workbook's file name (sheetkit new tracker.xlsx), "
+                               "or --roster FILE with --out-dir DIR")
+    config = load_config(config_path)
+    check_destination(out, force=force)
+    template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
+    write_bytes_atomic(out, template.render(student or ""))
+    click.echo(out)
+    say(f"Fill it in, then run: sheetkit report {out}", quiet)
+
+
+def _new_from_roster(roster: Path, out_dir: Path, config_path: Path | None, institution: str | None,
+                     cache_dir: Path | None, *, force: bool, quiet: bool) -> None:
+    """One workbook per roster student; every destination is checked before the first is written."""
+    from sheetkit.errors import OutputError
+    from sheetkit.roster import read_roster
+    from sheetkit.workbook import TrackerTemplate
+
+    config = load_config(config_path)
+    students = read_roster(roster)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror}); choose another --out-dir") from None
+    for student in students:
+        check_destination(out_dir / student.file_name, force=force)
+    template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
+    for number, student in enumerate(students, start=1):
+        destination = out_dir / student.file_name
+        write_bytes_atomic(destination, template.render(student.name, student.email))
+        click.echo(destination)
+        say(f"[{number}/{len(students)}] {student.name}", quiet)
+    say(f"Wrote {len(students)} workbooks to {out_dir}", quiet)
+
+
+def _parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.time | None:
+    if value is None:
+        return None
+    try:
+        hours, minutes = (int(part) for part in value.split(":"))
+        return dt.time(hours, minutes)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a time of day; write it as HH:MM, e.g. 09:00") from None
+
+
+@cli.command()
+@_tracker_argument
+@output_option
+@as_of_option
+@click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Remind of follow-ups due within this many days (overdue ones always).")
+@click.option("--time", "at", metavar="HH:MM", callback=_parse_time,
+              help="Timed events at this local time instead of all-day events.")
+@click.option("--drafts", "drafts_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write a message draft per follow-up into this folder.")
+@config_option
+@templates_option
+@force_option
+@quiet_option
+@user_errors
+def remind(
+    tracker: Path,
+    output: Path | None,
+    as_of: dt.date,
+    days: int,
+    at: dt.time | None,
+    drafts_dir: Path | None,
+    config_path: Path | None,
+    templates_dir: Path | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Put due follow-ups in your calendar, and optionally draft the messages.
+
+    Writes TRACKER-reminders.ics beside the tracker unless -o says otherwise:
+    one event per overdue follow-up (today) and per follow-up due in the next
+    --days days. Import it into Google Calendar, Outlook or Apple Calendar;
+    re-importing a newer file updates the events instead of copying them.
+
+    \b
+    Example:
+        sheetkit remind sample_data/tracker.xlsx --as-of 2026-11-22 --drafts drafts
+        sheetkit remind tracker.xlsx --time 09:00 -o - > follow-ups.ics
+    """
+    from sheetkit.drafts import build_drafts, write_drafts
+    from sheetkit.remind import plan_reminders, render_calendar
+    from sheetkit.report import build_report
+
+    destination = output or tracker.with_name(f"{tracker.stem}-reminders.ics")
+    to_stdout = str(destination) == "-"
+    if not to_stdout:
+        check_destination(destination, force=force, inputs=[tracker], refreshable=True)
+    plan = plan_reminders(build_report(tracker, load_config(config_path), as_of), days)
+    drafts = build_drafts(plan, templates_dir) if drafts_dir else []
+    calendar = render_calendar(plan, at=at)
+    if to_stdout:
+        click.echo(calendar, nl=False)
+    else:
+        write_bytes_atomic(destination, calendar)
+    where = "stdout" if to_stdout else str(destination)
+    say(f"{tracker}: {len(plan.overdue)} overdue, {len(plan.upcoming)} due in the next {days} days; "
+        f"calendar: {where}", quiet)
+    if drafts_dir:
+        written = write_drafts(drafts, drafts_dir, force=force)
+        kept = f", {len(written.kept)} kept as they were (--force rewrites them)" if written.kept else ""
+        say(f"drafts: {len(written.written)} written to {drafts_dir}{kept}", quiet)
+        for draft in drafts:
+            for warning in draft.warnings:
+                say(f"{drafts_dir / draft.file_name}: {warning}", quiet)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@format_option("html", "xlsx", "json", default="html")
+@output_option
+@as_of_option
+@config_option
+@templates_option
+@click.option("--anonymize", is_flag=True,
+              help="Show students as stable pseudonyms ('Student 7F3A9C') and hide file names. "
+                   "Set SHEETKIT_PSEUDONYM_KEY to a secret to make them impossible to recompute.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), show_default="number of CPUs",
+              help="Workbooks read in parallel, one per process.")
+@force_option
+@quiet_option
+@user_errors
+def cohort(
+    paths: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    as_of: dt.date,
+    config_path: Path | None,
+    templates_dir: Path | None,
+    anonymize: bool,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Summarise a cohort's trackers: who is keeping up, who has gone quiet, whom to nudge.
+
+    PATH may be workbooks, folders (searched for .xlsx and .xlsm) or quoted
+    glob patterns. Writes cohort-report.html (or .xlsx/.json) in the current
+    folder unless -o says otherwise. Exit code 0: every file read; 3: the
+    report was written but some files could not be read (listed in it and on
+    stderr); 1: nothing could be read, or another problem.
+
+    \b
+    Example:
+        sheetkit cohort submissions/ --as-of 2026-11-22
+        sheetkit cohort "uploads/**/*.xlsx" --anonymize --format json -o -
+    """
+    import contextlib
+    import os
+
+    from sheetkit.cohort import (DEFAULT_PSEUDONYM_KEY, anonymize_cohort, build_cohort, find_workbooks,
+                                 render_cohort_html, render_cohort_json, write_cohort_xlsx)
+
+    config = load_config(config_path)
+    destination = output or Path(f"cohort-report.{output_format}")
+    to_stdout = str(destination) == "-"
+    if to_stdout and output_format == "xlsx":
+        raise click.BadParameter("XLSX is binary and cannot go to stdout; give a file name", param_hint="-o")
+    workbooks = find_workbooks(paths)
+    if not to_stdout:
+        check_destination(destination, force=force, inputs=workbooks, refreshable=True)
+    show_progress = not quiet and sys.stderr.isatty()
+    with click.progressbar(length=len(workbooks), label="Reading workbooks", file=sys.stderr) if show_progress \
+            else contextlib.nullcontext() as bar:
+        result = build_cohort(workbooks, config, as_of, jobs=jobs, progress=bar.update if bar else None)
+    if anonymize:
+        secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
+        result = anonymize_cohort(result, secret.encode("utf-8") if secret else DEFAULT_PSEUDONYM_KEY)
+    for failure in result.failed:
+        click.echo(f"{failure.file}: {failure.error}", err=True)
+    if not result.students:
+        raise click.ClickException(f"none of the {len(workbooks)} workbooks could be read (reasons above)")
+    if output_format == "xlsx":
+        write_atomic(destination, lambda stream: write_cohort_xlsx(result, stream, config.branding))
+    else:
+        text = render_cohort_json(result) if output_format == "json" else \
+            render_cohort_html(result, config.branding, templates_dir)
+        if to_stdout:
+            click.echo(text, nl=False)
+        else:
+            write_bytes_atomic(destination, text.encode("utf-8"))
+    say(f"cohort: {result.summary()}; report: {'stdout' if to_stdout else destination}", quiet)
+    if result.failed:
+        sys.exit(3)
+
+
 def main() -> None:
     cli(prog_name="sheetkit")
 

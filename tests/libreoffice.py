@@ -80,7 +80,7 @@ def recalculate_all(pairs: Sequence[tuple[Path, Path]], soffice: str, timeout: f
             *map(str, sources),
         ]
         stdout, stderr, returncode = _run(command, timeout)
-        for src, (_, dst) in zip(sources, pairs):
+        for src, (_, dst) in zip(sources, pairs, strict=True):
             produced = outdir / f"{src.stem}.xlsx"
             if returncode != 0 or not produced.is_file():
                 raise LibreOfficeError(

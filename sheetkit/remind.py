@@ -1,0 +1,258 @@
+"""Reminders: a report's due follow-ups as calendar events (RFC 5545 iCalendar).
+
+:func:`plan_reminders` picks, from the follow-ups the policy engine found,
+every one that is overdue (placed on the as-of date, so it shows up today) or
+due within the next ``days`` days (placed on its due date), and gathers what a
+reminder or a message draft needs about the contact. :func:`render_calendar`
+turns that plan into an ``.ics`` file with the ``icalendar`` library.
+
+Each event's UID is a hash of the tracker's owner (the student's name, else
+the file's stem), the contact's folded name, the rule and, for referrer
+updates, the referred contact; re-running with a later as-of date therefore
+yields the same UIDs, and re-importing the file updates events instead of
+adding copies. SEQUENCE grows with the as-of date so calendars accept the
+update; DTSTAMP and LAST-MODIFIED are the time the file was written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import icalendar
+import pandas as pd
+
+from sheetkit import __version__
+from sheetkit.output import GENERATOR_MARK
+from sheetkit.policy import Followup
+from sheetkit.report import Report
+from sheetkit.spec import RULE_LABELS
+
+#: ``PRODID`` of every calendar sheetkit writes; :func:`sheetkit.output.is_sheetkit_output` looks for it.
+PRODID = f"-//{GENERATOR_MARK}//sheetkit {__version__}//EN"
+
+#: Length of a timed reminder (``--time``) and how long before it the alarm goes off.
+TIMED_LENGTH = dt.timedelta(minutes=15)
+TIMED_ALARM = dt.timedelta(minutes=-15)
+#: An all-day reminder's alarm: 09:00 on the day (relative to the day's start, as Apple Calendar writes it).
+ALL_DAY_ALARM = dt.timedelta(hours=9)
+
+#: Event titles, one verb per rule; ``{who}`` is "Name (Organization)", ``{about}`` the referred contact.
+TITLES: dict[str, str] = {
+    "thank-you": "Thank {who}",
+    "first-follow-up": "Follow up with {who}",
+    "second-follow-up": "Follow up again with {who}",
+    "keep-in-touch": "Keep in touch with {who}",
+    "agreed-date": "Get back to {who} (agreed date)",
+    "referrer-update": "Update {who} about {about}",
+}
+
+# SEQUENCE counts days from here to the as-of date, so a later run always supersedes an earlier one.
+_SEQUENCE_EPOCH = dt.date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """What a reminder or a draft needs to know about one contact.
+
+    ``last_note`` is the notes of the latest touchpoint with them that has
+    notes, else their own Notes cell; ``None`` when neither holds anything.
+    """
+
+    name: str
+    organization: str | None
+    title: str | None
+    email: str | None
+    phone: str | None
+    linkedin: str | None
+    how_met: str | None
+    date_met: dt.date | None
+    row: int
+    last_note: str | None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One follow-up placed on a calendar day, with a UID that stays the same across runs."""
+
+    followup: Followup
+    #: The day of the event: the due date, or the as-of date for an overdue follow-up.
+    on: dt.date
+    uid: str
+    contact: ContactCard
+    #: For referrer updates: the referred contact the update is about.
+    about: ContactCard | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.followup.state == "overdue"
+
+    @property
+    def title(self) -> str:
+        """'Thank Alice Ng (Acme)', 'Update Bob Roe (Acme) about Carol Diaz', ..."""
+        who = self.contact.name
+        if self.contact.organization:
+            who += f" ({self.contact.organization})"
+        about = self.about.name if self.about else (self.followup.about or "")
+        return TITLES[self.followup.rule].format(who=who, about=about)
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """The reminders of one tracker as of one date, overdue first, then by due date."""
+
+    report: Report
+    days: int
+    owner: str
+    reminders: list[Reminder]
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.report.as_of
+
+    @property
+    def overdue(self) -> list[Reminder]:
+        return [r for r in self.reminders if r.overdue]
+
+    @property
+    def upcoming(self) -> list[Reminder]:
+        return [r for r in self.reminders if not r.overdue]
+
+
+def plan_reminders(report: Report, days: int) -> ReminderPlan:
+    """The report's follow-ups that are overdue or due within ``days`` days of its as-of date."""
+    if days < 0:
+        raise ValueError(f"days must be zero or more, not {days}")
+    horizon = report.as_of + dt.timedelta(days=days)
+    cards = _contact_cards(report)
+    by_name = {_fold(card.name): card for card in reversed(list(cards.values()))}
+    owner = report.tracker.student or report.source.stem
+    reminders: list[Reminder] = []
+    for followup in report.followups:
+        if followup.state != "overdue" and followup.due > horizon:
+            continue
+        reminders.append(
+            Reminder(
+                followup=followup,
+                on=report.as_of if followup.state == "overdue" else followup.due,
+                uid=reminder_uid(owner, followup),
+                contact=cards[followup.contact_row],
+                about=by_name.get(_fold(followup.about)) if followup.about else None,
+            )
+        )
+    return ReminderPlan(report=report, days=days, owner=owner, reminders=reminders)
+
+
+def reminder_uid(owner: str, followup: Followup) -> str:
+    """A UID for one contact and rule (and referred contact), independent of dates.
+
+    Names are compared as the reader matches them: case and spacing ignored.
+    """
+    parts = (_fold(owner), _fold(followup.contact), followup.rule, _fold(followup.about or ""))
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    return f"{digest}@{GENERATOR_MARK}"
+
+
+def render_calendar(
+    plan: ReminderPlan, *, at: dt.time | None = None, generated: dt.datetime | None = None
+) -> bytes:
+    """The plan as an iCalendar file: all-day events, or timed ones at ``at`` (floating local time).
+
+    Floating time (no time zone) puts the event at ``at`` wherever the
+    calendar is, which is what a personal reminder wants. ``generated`` (UTC,
+    default now) becomes DTSTAMP and LAST-MODIFIED.
+    """
+    stamp = (generated or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"Follow-ups: {plan.owner}")
+    sequence = (plan.as_of - _SEQUENCE_EPOCH).days
+    for reminder in plan.reminders:
+        calendar.add_component(_event(reminder, plan, at, stamp, sequence))
+    return calendar.to_ical()
+
+
+def _event(reminder: Reminder, plan: ReminderPlan, at: dt.time | None, stamp: dt.datetime,
+           sequence: int) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", reminder.uid)
+    event.add("dtstamp", stamp)
+    event.add("last-modified", stamp)
+    event.add("sequence", sequence)
+    event.add("summary", reminder.title)
+    if at is None:
+        event.add("dtstart", reminder.on)
+        event.add("dtend", reminder.on + dt.timedelta(days=1))
+        trigger = ALL_DAY_ALARM
+    else:
+        start = dt.datetime.combine(reminder.on, at)
+        event.add("dtstart", start)
+        event.add("dtend", start + TIMED_LENGTH)
+        trigger = TIMED_ALARM
+    event.add("description", describe(reminder, plan))
+    # A reminder, not a meeting: it should not block the day as busy.
+    event.add("transp", "TRANSPARENT")
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", reminder.title)
+    alarm.add("trigger", trigger)
+    event.add_component(alarm)
+    return event
+
+
+def describe(reminder: Reminder, plan: ReminderPlan) -> str:
+    """An event's description: the rule and due date, why, the channel to use, how to reach them."""
+    followup = reminder.followup
+    due = f"{RULE_LABELS[followup.rule]}, due {followup.due.isoformat()}"
+    if reminder.overdue:
+        days = followup.days_overdue
+        due += f" ({days} day{'s' if days != 1 else ''} overdue)"
+    lines = [
+        due + ".",
+        followup.why + ".",
+        f"Suggested channel: {followup.suggested_channel}.",
+    ]
+    contact = reminder.contact
+    for label, value in (("Email", contact.email), ("Phone", contact.phone), ("LinkedIn", contact.linkedin)):
+        if value:
+            lines.append(f"{label}: {value}")
+    lines.append(f"Contacts row {contact.row} of {plan.report.source.name}.")
+    return "\n".join(lines)
+
+
+def _contact_cards(report: Report) -> dict[int, ContactCard]:
+    """A card per Contacts row, with the latest touchpoint note per contact."""
+    contacts = report.tracker.contacts
+    touches = report.engine.touchpoints
+    noted = touches[touches["notes"].notna()].sort_values("date", kind="stable")
+    last_notes: dict[str, str] = dict(zip(noted["contact_key"], noted["notes"]))
+    cards: dict[int, ContactCard] = {}
+    for person in contacts.to_dict("records"):
+        cards[int(person["row"])] = ContactCard(
+            name=person["name"],
+            organization=_text(person["organization"]),
+            title=_text(person["title"]),
+            email=_text(person["email"]),
+            phone=_text(person["phone"]),
+            linkedin=_text(person["linkedin"]),
+            how_met=_text(person["how_met"]),
+            date_met=None if pd.isna(person["date_met"]) else person["date_met"].date(),
+            row=int(person["row"]),
+            last_note=last_notes.get(person["key"]) or _text(person["notes"]),
+        )
+    return cards
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()

@@ -1,0 +1,795 @@
+"""Building the tracker workbook that `sheetkit new` hands to a student.
+
+The workbook follows :mod:`sheetkit.spec` (sheet names, headers, lists) and
+carries live formulas that work out each contact's next follow-up the same way
+the Python engine does, so a student who never runs a command still sees what
+is due. Formulas use only functions that Excel, LibreOffice and Google Sheets
+share, with ``_xlfn.`` prefixes where Excel needs them::
+
+    >>> from sheetkit.config import Config
+    >>> workbook = build_workbook(Config(), student="Sam Lee")
+    >>> workbook.sheetnames
+    ['Start Here', 'Contacts', 'Touchpoints', 'Dashboard', 'Lists']
+
+Building takes most of a second, so `sheetkit new` stamps each student into a
+:class:`TrackerTemplate` kept in a per-user cache folder instead. openpyxl
+(0.4 s to import) is imported only by the functions that build, which a run
+that finds its template in the cache never calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
+
+from sheetkit import __version__, spec
+from sheetkit.config import Config, Policy
+from sheetkit.output import write_bytes_atomic
+from sheetkit.spec import Column, column_letter
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
+
+#: Pre-formatted data rows: enough for a year of busy networking.
+CONTACT_ROWS = 500
+TOUCHPOINT_ROWS = 2000
+
+DATE_FORMAT = "yyyy-mm-dd"
+#: Hidden helper columns end with this; readers skip them.
+AUTO_SUFFIX = "(auto)"
+
+FIRST_DATE = dt.date(1990, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+
+EXTRA_COLUMN_WIDTH = 18
+#: A date later than any real date: "no limit" in date comparisons.
+_NO_DATE_LIMIT = dt.date(9999, 12, 31)
+
+#: The control characters a .xlsx file cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
+_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: The most characters a cell holds.
+MAX_CELL_TEXT = 32767
+
+
+def _sheet_ref(name: str) -> str:
+    """A sheet name as formulas write it: quoted only when it must be (``'Start Here'``, ``Lists``)."""
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) else "'" + name.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class HelperColumn:
+    """A hidden column of intermediate results, named ``... (auto)``.
+
+    Date helpers hold 0 for "no such date"; their format shows 0 as an empty cell.
+    """
+
+    key: str
+    header: str
+    number_format: str = f"{DATE_FORMAT};;"
+
+
+CONTACT_HELPERS: tuple[HelperColumn, ...] = (
+    HelperColumn("counted", f"Counted {AUTO_SUFFIX}", "0"),
+    HelperColumn("thank_you_logged", f"Thank-you logged {AUTO_SUFFIX}"),
+    HelperColumn("thank_you_on", f"Thank-you on {AUTO_SUFFIX}"),
+    HelperColumn("first_follow_up_on", f"1st follow-up on {AUTO_SUFFIX}"),
+    HelperColumn("second_follow_up_on", f"2nd follow-up on {AUTO_SUFFIX}"),
+    HelperColumn("last_sent", f"Last sent {AUTO_SUFFIX}"),
+    HelperColumn("cadence_due", f"Cadence due {AUTO_SUFFIX}"),
+    HelperColumn("agreed_open", f"Agreed date open {AUTO_SUFFIX}"),
+)
+
+TOUCHPOINT_HELPERS: tuple[HelperColumn, ...] = (HelperColumn("replied", f"Replied {AUTO_SUFFIX}", "0"),)
+
+
+@dataclass(frozen=True)
+class DashboardFigure:
+    """One labelled figure on the Dashboard sheet (label in column A, value in B)."""
+
+    key: str
+    label: str
+    number_format: str
+
+
+DASHBOARD_FIGURES: tuple[DashboardFigure, ...] = (
+    DashboardFigure("contacts", "Contacts", "0"),
+    DashboardFigure("meetings", "Meetings", "0"),
+    DashboardFigure("touchpoints_sent", "Touchpoints sent", "0"),
+    DashboardFigure("replies", "Replies", "0"),
+    DashboardFigure("response_rate", "Response rate", "0%"),
+    DashboardFigure("thank_you_rate", "Thank-you rate", "0%"),
+    DashboardFigure("overdue", "Overdue now", "0"),
+    DashboardFigure("due_soon", "Due in the next 7 days", "0"),
+)
+#: Row of the first Dashboard figure; the rest follow one per row.
+DASHBOARD_FIRST_ROW = 4
+DUE_SOON_DAYS = 7
+
+#: Touchpoints ranges as workbook-level names, keyed by column key (helpers included).
+TOUCHPOINT_NAMES: dict[str, str] = {
+    "date": "TP_Date",
+    "contact": "TP_Contact",
+    "direction": "TP_Direction",
+    "purpose": "TP_Purpose",
+    "replied": "TP_Replied",
+}
+_NAME_LETTER = column_letter(1 + [c.key for c in spec.CONTACT_COLUMNS].index("name"))
+#: The names typed on Contacts: the source of the Contact and Referred by dropdowns.
+CONTACT_NAMES = f"{_sheet_ref(spec.CONTACTS_SHEET)}!${_NAME_LETTER}$2:${_NAME_LETTER}${CONTACT_ROWS + 1}"
+#: Start Here label of the student's email (from a roster), beside spec.STUDENT_LABEL.
+EMAIL_LABEL = "Email"
+HOLIDAYS_NAME = "Holidays"
+HOLIDAYS_TITLE = "Holidays"
+
+#: Highlight colours (fill, text): Excel's "light red" and "yellow" presets.
+_OVERDUE_COLORS = ("FFC7CE", "9C0006")
+_DUE_SOON_COLORS = ("FFEB9C", "9C5700")
+
+
+@dataclass(frozen=True)
+class _SheetLayout:
+    """Where each column of a data sheet sits: spec columns, extras, then helpers."""
+
+    columns: tuple[Column, ...]
+    extra_headers: tuple[str, ...]
+    helpers: tuple[HelperColumn, ...]
+    last_row: int
+
+    def index(self, key: str) -> int:
+        """1-based column number of a spec column or helper, by key."""
+        return self._indexes[key]
+
+    def letter(self, key: str) -> str:
+        return column_letter(self.index(key))
+
+    @functools.cached_property
+    def _indexes(self) -> dict[str, int]:
+        keys = [c.key for c in self.columns] + [""] * len(self.extra_headers) + [h.key for h in self.helpers]
+        return {key: index for index, key in enumerate(keys, start=1) if key}
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns] + list(self.extra_headers) + [h.header for h in self.helpers]
+
+    @property
+    def last_visible_letter(self) -> str:
+        return column_letter(len(self.columns) + len(self.extra_headers))
+
+    def cells(self, key: str) -> str:
+        """The column's pre-formatted data rows as an absolute range, e.g. ``$A$2:$A$501``."""
+        letter = self.letter(key)
+        return f"${letter}$2:${letter}${self.last_row}"
+
+    def data_range(self, key: str, sheet: str) -> str:
+        """:meth:`cells` with the sheet name, e.g. ``Contacts!$A$2:$A$501``."""
+        return f"{_sheet_ref(sheet)}!{self.cells(key)}"
+
+
+def build_workbook(
+    config: Config | None = None,
+    *,
+    student: str = "",
+    institution: str | None = None,
+    email: str = "",
+) -> Workbook:
+    """A fresh tracker workbook for one student.
+
+    ``institution`` defaults to the config's institution name; the follow-up
+    schedule, lists, extra columns and colours all come from ``config``.
+    """
+    from openpyxl import Workbook
+    from openpyxl.workbook.defined_name import DefinedName
+
+    config = config or Config()
+    contacts = _SheetLayout(spec.CONTACT_COLUMNS, config.extra_contact_columns, CONTACT_HELPERS, CONTACT_ROWS + 1)
+    touchpoints = _SheetLayout(
+        spec.TOUCHPOINT_COLUMNS, config.extra_touchpoint_columns, TOUCHPOINT_HELPERS, TOUCHPOINT_ROWS + 1
+    )
+    list_ranges = _list_ranges(config)
+    dates = _DateMath(config.policy)
+
+    workbook = Workbook()
+    start = workbook.active
+    start.title = spec.START_SHEET
+    _fill_start_sheet(start, config, student=student, institution=_institution_name(config, institution), email=email)
+    _fill_data_sheet(workbook.create_sheet(spec.CONTACTS_SHEET), contacts, config, list_ranges,
+                     _contact_formulas(contacts, config.policy, dates))
+    _fill_data_sheet(workbook.create_sheet(spec.TOUCHPOINTS_SHEET), touchpoints, config, list_ranges,
+                     _touchpoint_formulas(touchpoints))
+    _add_due_highlights(workbook[spec.CONTACTS_SHEET], contacts)
+    _fill_dashboard(workbook.create_sheet(spec.DASHBOARD_SHEET), contacts, config)
+    _fill_lists_sheet(workbook.create_sheet(spec.LISTS_SHEET), config)
+
+    for key, name in TOUCHPOINT_NAMES.items():
+        workbook.defined_names[name] = DefinedName(name, attr_text=touchpoints.data_range(key, spec.TOUCHPOINTS_SHEET))
+    if dates.holidays_range:
+        workbook.defined_names[HOLIDAYS_NAME] = DefinedName(HOLIDAYS_NAME, attr_text=dates.holidays_range)
+    workbook.active = 0
+    return workbook
+
+
+def _institution_name(config: Config, institution: str | None) -> str:
+    """The name on Start Here: ``institution`` when given, else the config's."""
+    return institution if institution is not None else (config.branding.institution or "")
+
+
+class TrackerTemplate:
+    """A tracker workbook with placeholders for the student's name and email, as .xlsx bytes.
+
+    Building and saving the workbook takes most of a second (thousands of
+    formatted cells), yet only the Start Here values differ between students:
+    :meth:`render` swaps each student's name and email into the one part that
+    holds the placeholders and copies every other part unchanged, in about
+    30 ms. :meth:`cached` keeps the template between runs in a cache folder.
+    """
+
+    _STUDENT = "sheetkit-placeholder-student"
+    _EMAIL = "sheetkit-placeholder-email"
+
+    def __init__(self, xlsx: bytes) -> None:
+        """Read a template that :meth:`build` made.
+
+        Raises :class:`ValueError` (or one of :data:`UNUSABLE_TEMPLATE`) when
+        ``xlsx`` is not such a template, e.g. a damaged cache file.
+        """
+        self.xlsx = xlsx
+        with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+            self._parts = [(info.filename, archive.read(info)) for info in archive.infolist()]
+        student, email = self._mark(self._STUDENT), self._mark(self._EMAIL)
+        marked = [name for name, data in self._parts if data.count(student) == 1 and data.count(email) == 1]
+        if len(marked) != 1:
+            raise ValueError(f"expected the Start Here placeholders in one part, found them in {marked}")
+        self._marked_part = marked[0]
+
+    @classmethod
+    def build(cls, config: Config | None = None, *, institution: str | None = None) -> TrackerTemplate:
+        """Build the workbook for ``config`` (openpyxl, most of a second) with placeholders for the student."""
+        workbook = build_workbook(config, student=cls._STUDENT, institution=institution, email=cls._EMAIL)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return cls(buffer.getvalue())
+
+    @classmethod
+    def cached(
+        cls, config: Config | None = None, *, institution: str | None = None, cache_dir: Path | None = None
+    ) -> TrackerTemplate:
+        """The template an earlier run saved in ``cache_dir`` for the same workbook, else built and saved there.
+
+        Entries are named by a hash of everything that shapes the workbook (see
+        :func:`template_key`), so a changed config or sheetkit gets its own. A
+        damaged entry is built afresh; a folder that cannot be written means
+        nothing is saved. Without ``cache_dir`` the template is always built.
+        """
+        config = config or Config()
+        key = template_key(config, institution)
+        if cache_dir is None or key is None:
+            return cls.build(config, institution=institution)
+        entry = cache_dir / f"{_CACHE_PREFIX}{key}.xlsx"
+        try:
+            return cls(entry.read_bytes())
+        except UNUSABLE_TEMPLATE:
+            template = cls.build(config, institution=institution)
+        _save_cache_entry(entry, template.xlsx)
+        return template
+
+    def render(self, student: str, email: str = "") -> bytes:
+        """The .xlsx bytes of the workbook for one student, dated now."""
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in self._parts:
+                if name == self._marked_part:
+                    data = (data.replace(self._mark(self._STUDENT), self._mark(_clean_text(student)))
+                            .replace(self._mark(self._EMAIL), self._mark(_clean_text(email))))
+                elif name == _CORE_PROPERTIES:
+                    data = _CREATED_OR_MODIFIED.sub(lambda match: match[1] + now, data)
+                archive.writestr(name, data)
+        return buffer.getvalue()
+
+    @staticmethod
+    def _mark(text: str) -> bytes:
+        """A Start Here value's cell, after its address, as openpyxl writes it: an inline string, or empty."""
+        return f' t="inlineStr"><is><t>{xml_escape(text)}</t></is>'.encode() if text else b' t="n">'
+
+
+# --- The template cache ---------------------------------------------------------
+
+#: How many templates the cache folder keeps; saving one deletes the oldest beyond this.
+CACHE_ENTRIES = 10
+_CACHE_PREFIX = "template-"
+_CACHE_ENTRY = re.compile(rf"{_CACHE_PREFIX}[0-9a-f]{{64}}\.xlsx")
+#: What reading a missing, truncated or otherwise damaged template raises.
+UNUSABLE_TEMPLATE: tuple[type[Exception], ...] = (
+    OSError, EOFError, ValueError, NotImplementedError, zipfile.BadZipFile, zlib.error,
+)
+#: The sources whose code shapes the workbook; editing one retires every cached template.
+_SHAPING_MODULES = ("workbook.py", "spec.py", "config.py")
+_CORE_PROPERTIES = "docProps/core.xml"
+_CREATED_OR_MODIFIED = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*")
+
+
+def default_cache_dir() -> Path | None:
+    """Where templates are kept between runs: ``$SHEETKIT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/sheetkit``, else ``~/.cache/sheetkit``; ``None`` without a home folder."""
+    if os.environ.get("SHEETKIT_CACHE_DIR"):
+        return Path(os.environ["SHEETKIT_CACHE_DIR"])
+    xdg_cache = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg_cache):
+        return Path(xdg_cache) / "sheetkit"
+    try:
+        return Path.home() / ".cache" / "sheetkit"
+    except RuntimeError:
+        return None
+
+
+def template_key(config: Config, institution: str | None = None) -> str | None:
+    """A hash of everything that shapes the template for ``config``; ``None`` when that cannot be known.
+
+    It covers sheetkit's version, the source of the modules that build the
+    workbook, every config setting but the file's path, and the institution.
+    Without readable sources (an unusual install) nothing is cached.
+    """
+    package = Path(__file__).parent
+    try:
+        sources = [hashlib.sha256((package / name).read_bytes()).hexdigest() for name in _SHAPING_MODULES]
+    except OSError:
+        return None
+    settings = dataclasses.asdict(config)
+    del settings["source"]
+    shape = {"sheetkit": __version__, "sources": sources, "config": settings,
+             "institution": _institution_name(config, institution)}
+    return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _save_cache_entry(entry: Path, xlsx: bytes) -> None:
+    """Save a template atomically, then delete the oldest beyond :data:`CACHE_ENTRIES`.
+
+    Caching is a convenience: a folder that cannot be created or written is skipped.
+    """
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(entry, xlsx)
+        entries = [path for path in entry.parent.iterdir() if _CACHE_ENTRY.fullmatch(path.name)]
+        entries.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+        for stale in entries[CACHE_ENTRIES:]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+# --- Start Here ---------------------------------------------------------------
+
+def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institution: str, email: str) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    policy = config.policy
+
+    def days(count: int) -> str:
+        unit = "working day" if policy.business_days else "day"
+        return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+    heading = Font(bold=True, size=12, color=config.branding.primary_color)
+    sheet.column_dimensions["A"].width = 22
+    sheet.column_dimensions["B"].width = 70
+
+    sheet["A1"] = "Networking follow-up tracker"
+    sheet["A1"].font = Font(bold=True, size=16, color=config.branding.primary_color)
+    for row, (label, value) in enumerate(
+        ((spec.STUDENT_LABEL, student), (spec.INSTITUTION_LABEL, institution), (EMAIL_LABEL, email)), start=3
+    ):
+        sheet.cell(row, 1, label).font = Font(bold=True)
+        _set_text(sheet.cell(row, 2), value)
+
+    lines: list[tuple[str, str] | str] = [
+        "How to use this workbook",
+        ("1.", "Each time you meet someone, add them on Contacts: name, how you met, the date."),
+        ("2.", "Log every message on Touchpoints, one row each, with the name spelled as on Contacts."),
+        ("3.", f"Say thank you within {days(policy.thank_you_days)} of meeting; log it with Purpose Thank-you."),
+        ("4.", "Follow up twice more, each time by a different channel, then keep in touch now and then."),
+        ("5.", "If they give you a date to check back, put it in Agreed next contact: it wins when it is sooner."),
+        ("6.", "Next follow-up due works itself out. Red rows are overdue; amber rows are due within a week."),
+        ("7.", "Set Status to Paused, Closed or Do not contact to stop the reminders for someone."),
+        "Follow-up schedule",
+        ("Thank-you", f"{days(policy.thank_you_days)} after the meeting"),
+        ("First follow-up", f"{days(policy.first_follow_up_days)} after the thank-you"),
+        ("Second follow-up", f"{days(policy.second_follow_up_days)} after the first follow-up"),
+        ("Keep in touch", f"every {days(policy.keep_in_touch_days)} after your last message"),
+        ("Agreed date", "the date they named, when it comes before the schedule's date"),
+        ("Spacing", f"nothing falls due within {days(policy.spacing_days)} of your last message, "
+                    "except an agreed date"),
+        ("Referrer update", f"{days(policy.referrer_update_days)} after meeting someone a contact referred you to "
+                            "(in the report)"),
+        ("Cool-off", f"after {policy.cool_off_unanswered} unanswered messages or only brief replies, the keep-in-touch "
+                     f"gap is {policy.cool_off_factor} times longer (in the report)"),
+    ]
+    if policy.business_days:
+        lines.append(("Working days", "weekends are skipped when counting days, and so are the holidays "
+                                      "listed on the hidden Lists sheet"))
+    lines += [
+        "See what you owe",
+        ("Run", "sheetkit report tracker.xlsx"),
+        ("", "It lists overdue and upcoming follow-ups and how your outreach is going. "
+             "Use this file's name in place of tracker.xlsx."),
+    ]
+    row = 7
+    for line in lines:
+        if isinstance(line, str):
+            row += 1
+            sheet.cell(row, 1, line).font = heading
+        else:
+            label, text = line
+            sheet.cell(row, 1, label).font = Font(bold=True)
+            sheet.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+        row += 1
+    _print_setup(sheet, repeat_header=False)
+
+
+def _set_text(cell: Cell, value: str) -> None:
+    """Store ``value`` as plain text, so a name such as ``=cmd`` never becomes a formula; leave blanks empty."""
+    text = _clean_text(value)
+    if text:
+        cell.value = text
+        cell.data_type = "s"
+
+
+def _clean_text(value: str) -> str:
+    """``value`` as a cell can hold it: without the control characters .xlsx forbids, line
+    breaks as ``\n`` (what an XML reader makes of a bare ``\r``), trimmed, at most 32,767 characters."""
+    text = _ILLEGAL_CHARACTERS.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+    return text[:MAX_CELL_TEXT].strip()
+
+
+# --- Contacts and Touchpoints ---------------------------------------------------
+
+#: Stands for the row number in formula templates.
+ROW = "{row}"
+
+
+class _RowTemplates:
+    """Formulas written once with :data:`ROW` in place of the row number (formulas never contain braces)."""
+
+    def __init__(self, templates: dict[str, str]) -> None:
+        self.templates = templates
+
+    def __call__(self, row: int) -> dict[str, str]:
+        return {key: template.format(row=row) for key, template in self.templates.items()}
+
+
+def _fill_data_sheet(
+    sheet: Worksheet,
+    layout: _SheetLayout,
+    config: Config,
+    list_ranges: dict[str, str],
+    formulas: _RowTemplates,
+) -> None:
+    """Headers, widths, validations, formats and formulas for rows 2..last_row."""
+    from openpyxl.styles import Alignment, Font
+
+    header_font = Font(bold=True, color=_text_color_on(config.branding.primary_color))
+    header_fill = _solid_fill(config.branding.primary_color)
+    computed_fill = _solid_fill(config.branding.accent_color)
+    for index, header in enumerate(layout.headers, start=1):
+        cell = sheet.cell(1, index)
+        _set_text(cell, header)
+        cell.font = header_font
+        cell.fill = header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+    for column in layout.columns:
+        letter = layout.letter(column.key)
+        cells = f"{letter}2:{letter}{layout.last_row}"
+        sheet.column_dimensions[letter].width = max(column.width, 12) if column.kind == "date" else column.width
+        if column.kind == "choice" and column.choices:
+            _add_validation(sheet, cells, _list_validation(column, list_ranges[column.choices]))
+        elif column.kind == "contact":
+            _add_validation(sheet, cells, _contact_validation(column, CONTACT_NAMES))
+        elif column.kind == "date":
+            _add_validation(sheet, cells, _date_validation(column))
+            _format_cells(sheet, layout.index(column.key), layout.last_row, number_format=DATE_FORMAT)
+        elif column.key == "phone":
+            _format_cells(sheet, layout.index(column.key), layout.last_row, number_format="@")
+    for index in range(len(layout.columns) + 1, len(layout.columns) + len(layout.extra_headers) + 1):
+        sheet.column_dimensions[column_letter(index)].width = EXTRA_COLUMN_WIDTH
+    for helper in layout.helpers:
+        dimension = sheet.column_dimensions[layout.letter(helper.key)]
+        dimension.width = 14
+        dimension.hidden = True
+
+    visible_formats = {c.key: DATE_FORMAT if c.key == "next_due_formula" else "0"
+                       for c in layout.columns if c.kind == "formula"}
+    helper_formats = {h.key: h.number_format for h in layout.helpers}
+    indexes = {key: layout.index(key) for key in formulas(2)}
+    for row in range(2, layout.last_row + 1):
+        for key, formula in formulas(row).items():
+            cell = sheet.cell(row, indexes[key], formula)
+            if key in visible_formats:
+                cell.number_format = visible_formats[key]
+                cell.fill = computed_fill
+            else:
+                cell.number_format = helper_formats[key]
+    sheet.freeze_panes = "A2"
+    _print_setup(sheet, repeat_header=True)
+
+
+def _format_cells(sheet: Worksheet, column: int, last_row: int, *, number_format: str) -> None:
+    for row in range(2, last_row + 1):
+        sheet.cell(row, column).number_format = number_format
+
+
+def _add_validation(sheet: Worksheet, cells: str, validation: DataValidation) -> None:
+    sheet.add_data_validation(validation)
+    validation.add(cells)
+
+
+def _list_validation(column: Column, source: str) -> DataValidation:
+    return _validation(
+        column,
+        type="list",
+        formula1=source,
+        errorStyle="stop",
+        errorTitle=_limit(f"Pick a {column.header.lower()}", 32),
+        error=_limit(f"Choose one of the values in the {column.header} list (click the arrow), "
+                     "or leave the cell empty.", 255),
+    )
+
+
+def _contact_validation(column: Column, contacts_range: str) -> DataValidation:
+    # A warning, not a stop: people may log a touchpoint before adding the contact.
+    return _validation(
+        column,
+        type="list",
+        formula1=contacts_range,
+        errorStyle="warning",
+        errorTitle="Not on the Contacts sheet",
+        error=_limit("Pick a name from the list, spelled as on the Contacts sheet, "
+                     "or add this person on Contacts first.", 255),
+    )
+
+
+def _date_validation(column: Column) -> DataValidation:
+    return _validation(
+        column,
+        type="date",
+        operator="between",
+        formula1=str(_excel_serial(FIRST_DATE)),
+        formula2=str(_excel_serial(LAST_DATE)),
+        errorStyle="stop",
+        errorTitle="Type a date",
+        error=_limit(f"{column.header} must be a date between {FIRST_DATE.year} and {LAST_DATE.year}, "
+                     "typed like 2026-11-10.", 255),
+    )
+
+
+def _validation(column: Column, **rule: Any) -> DataValidation:
+    """A rule on ``column``'s cells that allows blanks, explains a refusal and shows the column's help."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    return DataValidation(allow_blank=True, showErrorMessage=True, showInputMessage=True,
+                          promptTitle=_limit(column.header, 32), prompt=_limit(column.help, 255), **rule)
+
+
+def _excel_serial(day: dt.date) -> int:
+    """The day as Excel counts it (1990-01-01 is 32874)."""
+    from openpyxl.utils.datetime import to_excel
+
+    return int(to_excel(day))
+
+
+def _solid_fill(color: str) -> PatternFill:
+    from openpyxl.styles import PatternFill
+
+    return PatternFill("solid", start_color=color, end_color=color)
+
+
+def _limit(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _print_setup(sheet: Worksheet, *, repeat_header: bool) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if repeat_header:
+        sheet.print_title_rows = "1:1"
+
+
+def _text_color_on(background: str) -> str:
+    """Black or white, whichever reads better on the hex colour ``background``."""
+    red, green, blue = (int(background[i: i + 2], 16) for i in (0, 2, 4))
+    return "000000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "FFFFFF"
+
+
+def _add_due_highlights(sheet: Worksheet, layout: _SheetLayout) -> None:
+    """Red rows when the next follow-up is overdue, amber when it is due within a week."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Font
+
+    due = f"${layout.letter('next_due_formula')}2"
+    cells = f"A2:{layout.last_visible_letter}{layout.last_row}"
+    for condition, (fill, text) in ((f"AND(ISNUMBER({due}),{due}<TODAY())", _OVERDUE_COLORS),
+                                    (f"AND(ISNUMBER({due}),{due}>=TODAY(),{due}<=TODAY()+{DUE_SOON_DAYS})",
+                                     _DUE_SOON_COLORS)):
+        sheet.conditional_formatting.add(cells, FormulaRule(
+            formula=[condition], fill=_solid_fill(fill), font=Font(color=text), stopIfTrue=True))
+
+
+# --- Formulas -------------------------------------------------------------------
+
+class _DateMath:
+    """``start + n days`` as a formula: plain addition, or WORKDAY for business days."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.business_days = policy.business_days
+        self.holidays_range = (
+            f"{_sheet_ref(spec.LISTS_SHEET)}!${column_letter(len(spec.LISTS) + 1)}$2:"
+            f"${column_letter(len(spec.LISTS) + 1)}${len(policy.holidays) + 1}"
+            if policy.business_days and policy.holidays else ""
+        )
+
+    def add(self, start: str, days: int) -> str:
+        if not self.business_days:
+            return f"{start}+{days}"
+        if self.holidays_range:
+            return f"WORKDAY({start},{days},{HOLIDAYS_NAME})"
+        return f"WORKDAY({start},{days})"
+
+
+def _contact_formulas(layout: _SheetLayout, policy: Policy, dates: _DateMath) -> _RowTemplates:
+    """The follow-up rules of the Python engine, as one formula per cell of a Contacts row."""
+    tp = TOUCHPOINT_NAMES
+    closed = [s for s in spec.LISTS["status"] if s in spec.CLOSED_STATUSES]
+
+    def at(key: str) -> str:
+        return f"${layout.letter(key)}{ROW}"
+
+    name, met, thanked, agreed, status = (at(k) for k in ("name", "date_met", "thank_you_sent",
+                                                          "agreed_next", "status"))
+    counted, logged, thank_you, first, second, last, cadence, agreed_open, due = (at(k) for k in (
+        "counted", "thank_you_logged", "thank_you_on", "first_follow_up_on", "second_follow_up_on", "last_sent",
+        "cadence_due", "agreed_open", "next_due_formula"))
+    sent_to = f'{tp["contact"]},{name},{tp["direction"]},"Sent"'
+    thanks_to = f'{tp["date"]},{sent_to},{tp["purpose"]},"Thank-you"'
+    is_closed = ",".join(f'TRIM({status})="{s}"' for s in closed)
+    return _RowTemplates({
+        # 1 on the first row with a name; a repeated name's touchpoints belong to that first row.
+        "counted": f'=IF(TRIM({name})="",0,IF(MATCH({name},{layout.cells("name")},0)=ROW()-1,1,0))',
+        # Earliest Sent thank-you touchpoint on or after the meeting (any, without a meeting date); 0: none.
+        "thank_you_logged": f'=IF({counted}=0,0,IF(ISNUMBER({met}),_xlfn.MINIFS({thanks_to},{tp["date"]},">="&{met}),'
+                            f"_xlfn.MINIFS({thanks_to})))",
+        # The earlier of that and the Thank-you sent column.
+        "thank_you_on": f"=IF({counted}=0,0,IF(ISNUMBER({thanked}),IF({logged}>0,MIN({thanked},{logged}),"
+                        f"{thanked}),{logged}))",
+        "first_follow_up_on": f'=IF({thank_you}>0,_xlfn.MINIFS({tp["date"]},{sent_to},'
+                              f'{tp["date"]},">"&{thank_you}),0)',
+        "second_follow_up_on": f'=IF({first}>0,_xlfn.MINIFS({tp["date"]},{sent_to},{tp["date"]},">"&{first}),0)',
+        "last_sent": f'=IF({counted}=0,0,_xlfn.MAXIFS({tp["date"]},{sent_to}))',
+        # The schedule's date, pushed back to respect the spacing after the last message.
+        "cadence_due": (
+            f"=IF({counted}=0,0,MAX("
+            f"IF(ISNUMBER({met}),"
+            f"IF({thank_you}=0,{dates.add(met, policy.thank_you_days)},"
+            f"IF({first}=0,{dates.add(thank_you, policy.first_follow_up_days)},"
+            f"IF({second}=0,{dates.add(first, policy.second_follow_up_days)},"
+            f"{dates.add(last, policy.keep_in_touch_days)}))),"
+            f"IF({last}>0,{dates.add(last, policy.keep_in_touch_days)},0)),"
+            f"IF({last}>0,{dates.add(last, policy.spacing_days)},0)))"
+        ),
+        # The agreed date while no touchpoint (either way) has happened on or after it.
+        "agreed_open": f'=IF(AND({counted}=1,ISNUMBER({agreed})),IF(COUNTIFS({tp["contact"]},{name},'
+                       f'{tp["date"]},">="&{agreed})=0,{agreed},0),0)',
+        "next_due_formula": f'=IF(OR({counted}=0,{is_closed},{cadence}+{agreed_open}=0),"",'
+                            f"IF(AND({cadence}>0,{agreed_open}>0),MIN({cadence},{agreed_open}),"
+                            f"MAX({cadence},{agreed_open})))",
+        "days_overdue_formula": f'=IF(ISNUMBER({due}),IF({due}<TODAY(),TODAY()-{due},""),"")',
+    })
+
+
+def _touchpoint_formulas(layout: _SheetLayout) -> _RowTemplates:
+    """Per Sent touchpoint: did the contact answer before the next message went out?
+
+    Only dated Sent rows whose contact is on the Contacts sheet get 1 or 0, as
+    in the Python engine; the Dashboard counts them (COUNT) and their replies (SUM).
+    """
+    tp = TOUCHPOINT_NAMES
+
+    def at(key: str) -> str:
+        return f"${layout.letter(key)}{ROW}"
+
+    date, contact, direction, got_reply = (at(k) for k in ("date", "contact", "direction", "got_reply"))
+    counts = f'AND({direction}="Sent",ISNUMBER({date}),TRIM({contact})<>"",COUNTIF({CONTACT_NAMES},{contact})>0)'
+    next_sent = (f'_xlfn.MINIFS({tp["date"]},{tp["contact"]},{contact},{tp["direction"]},"Sent",'
+                 f'{tp["date"]},">"&{date})')
+    return _RowTemplates({
+        "replied": f'=IF({counts},IF(TRIM({got_reply})="Yes",1,'
+                   f'IF(COUNTIFS({tp["contact"]},{contact},{tp["direction"]},"Received",{tp["date"]},">="&{date},'
+                   f'{tp["date"]},"<"&IF({next_sent}>0,{next_sent},{_excel_serial(_NO_DATE_LIMIT)}))>0,1,0)),"")',
+    })
+
+
+# --- Dashboard and Lists --------------------------------------------------------
+
+def _fill_dashboard(sheet: Worksheet, contacts: _SheetLayout, config: Config) -> None:
+    from openpyxl.styles import Font
+
+    def cells(key: str) -> str:
+        return contacts.data_range(key, spec.CONTACTS_SHEET)
+
+    row_of = {figure.key: DASHBOARD_FIRST_ROW + i for i, figure in enumerate(DASHBOARD_FIGURES)}
+    counted = cells("counted")
+    formulas = {
+        "contacts": f"=SUM({counted})",
+        "meetings": f"=SUMPRODUCT({counted}*ISNUMBER({cells('date_met')}))",
+        "touchpoints_sent": f'=COUNT({TOUCHPOINT_NAMES["replied"]})',
+        "replies": f'=SUM({TOUCHPOINT_NAMES["replied"]})',
+        "response_rate": f'=IF(B{row_of["touchpoints_sent"]}=0,"",'
+                         f'B{row_of["replies"]}/B{row_of["touchpoints_sent"]})',
+        "thank_you_rate": f'=IF(B{row_of["meetings"]}=0,"",SUMPRODUCT({counted}*ISNUMBER({cells("date_met")})*'
+                          f'({cells("thank_you_on")}>0))/B{row_of["meetings"]})',
+        "overdue": f'=COUNTIF({cells("next_due_formula")},"<"&TODAY())',
+        "due_soon": f'=COUNTIFS({cells("next_due_formula")},">="&TODAY(),'
+                    f'{cells("next_due_formula")},"<="&TODAY()+{DUE_SOON_DAYS})',
+    }
+    sheet["A1"] = "Dashboard"
+    sheet["A1"].font = Font(bold=True, size=16, color=config.branding.primary_color)
+    sheet["A2"] = "These figures update by themselves as you fill in Contacts and Touchpoints."
+    label_fill = _solid_fill(config.branding.accent_color)
+    for figure in DASHBOARD_FIGURES:
+        row = row_of[figure.key]
+        label = sheet.cell(row, 1, figure.label)
+        label.font = Font(bold=True)
+        label.fill = label_fill
+        value = sheet.cell(row, 2, formulas[figure.key])
+        value.number_format = figure.number_format
+    sheet.cell(DASHBOARD_FIRST_ROW + len(DASHBOARD_FIGURES) + 1, 1,
+               "Touchpoints sent counts dated Sent rows for people on Contacts. A send has a reply when "
+               "Got reply is Yes, or when they wrote back (a Received row) before your next message.")
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 14
+    _print_setup(sheet, repeat_header=False)
+
+
+def _list_ranges(config: Config) -> dict[str, str]:
+    """Each list's cells on the Lists sheet, e.g. ``{"channel": "Lists!$B$2:$B$10"}``."""
+    ranges = {}
+    for index, key in enumerate(spec.LISTS, start=1):
+        letter = column_letter(index)
+        ranges[key] = f"{_sheet_ref(spec.LISTS_SHEET)}!${letter}$2:${letter}${len(config.list_values(key)) + 1}"
+    return ranges
+
+
+def _fill_lists_sheet(sheet: Worksheet, config: Config) -> None:
+    from openpyxl.styles import Font
+
+    columns: list[tuple[str, list[object]]] = [
+        (spec.LIST_TITLES[key], list(config.list_values(key))) for key in spec.LISTS
+    ]
+    if config.policy.business_days and config.policy.holidays:
+        columns.append((HOLIDAYS_TITLE, list(config.policy.holidays)))
+    for index, (title, values) in enumerate(columns, start=1):
+        sheet.cell(1, index, title).font = Font(bold=True)
+        for row, value in enumerate(values, start=2):
+            cell = sheet.cell(row, index, value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            else:
+                cell.number_format = DATE_FORMAT
+        sheet.column_dimensions[column_letter(index)].width = max([14, *(len(str(v)) + 2 for v in values)])
+    sheet.freeze_panes = "A2"
+    sheet.sheet_state = "hidden"
