@@ -25,7 +25,7 @@ import pandas as pd
 from sheetkit.config import Config
 from sheetkit.dates import parse_date_cell
 from sheetkit.errors import Problem, UnreadableWorkbook
-from sheetkit.safety import WorkbookSource, inspect_workbook
+from sheetkit.safety import WorkbookSource, damaged, inspect_workbook
 from sheetkit.spec import (
     CONTACTS,
     CONTACTS_SHEET,
@@ -105,14 +105,20 @@ def read_tracker(path: Path, config: Config | None = None) -> Tracker:
             f"{path}: no Contacts sheet, so this is not a sheetkit tracker (sheets present: "
             f"{_quoted(names)}); make one with `sheetkit new`, or rename the sheet of people to 'Contacts'"
         )
-    workbook = source.open_calamine()
+    from python_calamine import CalamineError, PasswordError, XmlError, ZipError
+
     try:
-        contacts_grid = _grid(workbook, contacts_name)
-        touchpoints_grid = _grid(workbook, touchpoints_name) if touchpoints_name else None
-        start_name = _find_sheet(names, START_SHEET)
-        start_grid = _grid(workbook, start_name) if start_name else None
-    finally:
-        workbook.close()
+        workbook = source.open_calamine()
+        try:
+            contacts_grid = _grid(workbook, contacts_name)
+            touchpoints_grid = _grid(workbook, touchpoints_name) if touchpoints_name else None
+            start_name = _find_sheet(names, START_SHEET)
+            start_grid = _grid(workbook, start_name) if start_name else None
+        finally:
+            workbook.close()
+    except (CalamineError, PasswordError, XmlError, ZipError) as exc:
+        # Inspection passed, but the cells themselves cannot be parsed (malformed XML and the like).
+        raise damaged(path, str(exc)) from None
 
     reader = _SheetReader(source, config, problems)
     contacts = reader.contacts(contacts_name, contacts_grid)
@@ -335,8 +341,31 @@ class _SheetReader:
 
     # ---- the two sheets -----------------------------------------------------------------
 
+    def _report_error_cells(self, spec: SheetSpec, table: _Table) -> None:
+        """Error cells (#REF!, #N/A...) read as blank by calamine: a problem at their address, never a silent blank."""
+        errors = self.source.error_cells.get(table.sheet, {})
+        if not errors:
+            return
+        by_column = {index: spec.column(key) for key, index in table.columns.items()}
+        header_row = table.header_row + table.row_offset + 1
+        for address, error in errors.items():
+            letters = address.rstrip("0123456789")
+            row = int(address[len(letters):])
+            column = by_column.get(_column_number(letters) - table.col_offset - 1)
+            if column is None or row <= header_row or column.kind == "formula":
+                continue
+            if column.kind == "date":
+                self.problems.append(Problem("error", table.sheet, address,
+                                             f"{column.header}: holds the spreadsheet error {error}; "
+                                             "fix the formula or type the date itself"))
+            else:
+                self.problems.append(Problem("warning", table.sheet, address,
+                                             f"{column.header} holds the spreadsheet error {error} and is read "
+                                             "as blank; fix the formula or type the value"))
+
     def contacts(self, sheet: str, grid: _Grid) -> pd.DataFrame:
         table = self._locate(CONTACTS, sheet, grid, required=("name",))
+        self._report_error_cells(CONTACTS, table)
         raw, rows = self._columns(CONTACTS, table, grid)
         frame = self._frame(CONTACTS, table, raw, rows)
         names = frame["name"]
@@ -368,6 +397,7 @@ class _SheetReader:
 
     def touchpoints(self, sheet: str, grid: _Grid, contacts: pd.DataFrame) -> pd.DataFrame:
         table = self._locate(TOUCHPOINTS, sheet, grid, required=("date", "contact"))
+        self._report_error_cells(TOUCHPOINTS, table)
         raw, rows = self._columns(TOUCHPOINTS, table, grid)
         frame = self._frame(TOUCHPOINTS, table, raw, rows)
         known = dict(zip(contacts["key"], contacts["row"]))
@@ -444,6 +474,14 @@ class _SheetReader:
 
 
 _MISSING = object()
+
+
+def _column_number(letters: str) -> int:
+    """Spreadsheet column letters -> 1-based number (A -> 1, AA -> 27)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
 
 
 def _filled(value: Any) -> bool:
