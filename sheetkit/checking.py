@@ -23,7 +23,7 @@ class CheckResult:
         return not any(p.severity == "error" for p in self.problems)
 
     def lines(self) -> list[str]:
-        return [f"{self.source}: {problem}" for problem in self.problems]
+        return [f"{self.source}: {problem}" for problem in sorted(self.problems, key=_reading_order)]
 
     def summary(self) -> str:
         errors = sum(1 for p in self.problems if p.severity == "error")
@@ -46,6 +46,13 @@ class CheckResult:
             indent=2,
             ensure_ascii=False,
         )
+
+
+def _reading_order(problem: Problem) -> tuple[str, int, int, str]:
+    """Sheet, then row, then column: the order a person fixes things in."""
+    letters = problem.cell.rstrip("0123456789")
+    row = int(problem.cell[len(letters):] or 0)
+    return (problem.sheet, row, len(letters), letters)
 
 
 def check_tracker(path: Path, config: Config) -> CheckResult:

@@ -34,7 +34,7 @@ def check_destination(
     if destination.is_dir():
         raise OutputError(f"{destination}: is a folder; give a file name with -o")
     if destination.exists() and not force and not (refreshable and is_sheetkit_output(destination)):
-        raise OutputError(f"{destination}: already exists; add --force to replace it, or choose another name with -o")
+        raise OutputError(f"{destination}: already exists; add --force to replace it, or choose another name")
     if not destination.parent.exists():
         raise OutputError(f"{destination.parent}: folder does not exist; create it first or choose another path")
 
