@@ -434,7 +434,7 @@ def cohort(
     for failure in result.failed:
         click.echo(f"{failure.file}: {failure.error}", err=True)
     if not result.students:
-        raise click.ClickException(f"none of the {len(workbooks)} workbooks could be read (reasons above)")
+        raise click.ClickException(f"no workbook could be read ({len(workbooks)} tried; the reasons are above)")
     if output_format == "xlsx":
         write_atomic(destination, lambda stream: write_cohort_xlsx(result, stream, config.branding))
     else:

@@ -40,6 +40,12 @@ def chromium() -> str:
     return _need("Chromium", ("chromium", "chromium-browser", "google-chrome"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_template_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep `sheetkit new`'s template cache out of the real home folder during tests."""
+    os.environ["SHEETKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("template-cache"))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
