@@ -1,3 +1,5 @@
 from sheetkit.cli import main
 
-main()
+# The guard matters: `cohort --jobs N` starts worker processes that import this module.
+if __name__ == "__main__":
+    main()

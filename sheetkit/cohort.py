@@ -1,0 +1,733 @@
+"""`sheetkit cohort`: one view over a whole cohort's trackers.
+
+It is a map/reduce over workbook files, with the same engine as `sheetkit report`:
+
+* **map** — :func:`summarise_workbook` reads ONE workbook with
+  :func:`~sheetkit.report.build_report` and boils the report down to a small,
+  picklable :class:`StudentSummary`. A summary carries counts, rates and
+  dates only, never a contact's name, email or notes, so contact details never
+  leave a student's own report. A file the reader rejects (any
+  :class:`~sheetkit.errors.SheetkitError`) becomes a :class:`FailedFile` with
+  its one-line reason; any other exception is a bug and propagates.
+* **reduce** — :func:`merge_summaries` keeps the newest file per student, sums
+  the figures and returns a :class:`Cohort`.
+
+:func:`build_cohort` runs the map in worker processes (or in-process for one
+job) and the reduce in the caller. A larger system could map
+:func:`summarise_workbook` over file paths on any distributed engine and reduce
+with :func:`merge_summaries`.
+
+**Status** of a student as of the report date, first match wins:
+
+* ``not started`` — the Contacts sheet has no contacts.
+* ``gone quiet`` — nothing recorded in the last :data:`QUIET_AFTER_DAYS` (30)
+  days: no touchpoint and no meeting date (Date met) that recent. Dates after
+  the as-of date are ignored, so a mistyped future date cannot hide a quiet
+  student.
+* ``behind`` — the oldest overdue follow-up is overdue by more than
+  :data:`BEHIND_AFTER_DAYS` (7) days.
+* ``on track`` — anything else.
+
+**The student's name** comes from the workbook's own Student field (Start Here
+sheet) and, when that is blank, from the file name (see
+:func:`student_from_file_name`). Two files for the same name (case and
+punctuation ignored) are duplicate submissions: the one modified last wins,
+ties going to the path that sorts last, and the others are listed as
+superseded.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures as futures
+import datetime as dt
+import functools
+import glob
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from sheetkit import __version__
+from sheetkit.config import Branding, Config
+from sheetkit.errors import SheetkitError
+from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
+from sheetkit.report import Report, build_report
+from sheetkit.spec import normalize_label
+from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED
+
+COHORT_SCHEMA = "sheetkit.cohort/1"
+
+#: A student with nothing recorded for more than this many days has gone quiet.
+QUIET_AFTER_DAYS = 30
+#: A student whose oldest overdue follow-up is later than this many days is behind.
+BEHIND_AFTER_DAYS = 7
+#: Statuses, most in need of a nudge first: the order of the student table.
+STATUSES: tuple[str, ...] = ("not started", "gone quiet", "behind", "on track")
+
+#: File name endings searched for in folders and glob matches.
+WORKBOOK_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm")
+#: Channel or purpose values typed outside the dropdown lists are counted under this label,
+#: since free text in those cells could hold anything (even a contact's name).
+NOT_IN_LIST = "(not in the list)"
+
+#: The key pseudonyms are made with when no secret key is given (see :func:`pseudonym`).
+DEFAULT_PSEUDONYM_KEY = b"sheetkit cohort pseudonyms 1"
+#: Hex digits in a pseudonym; more are used for students whose short pseudonyms collide.
+PSEUDONYM_LENGTH = 6
+
+
+class CohortInputError(SheetkitError):
+    """A PATH given to `sheetkit cohort` names nothing, or nothing it names is a workbook."""
+
+
+# ---- finding the workbooks -----------------------------------------------------------------
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def find_workbooks(paths: Iterable[str]) -> list[Path]:
+    """Every workbook that ``paths`` name, each once, in the order found.
+
+    A path may be a file (taken as given), a folder (searched recursively) or a
+    glob pattern such as ``"uploads/**/*.xlsx"`` (expanded here, so quoting works
+    the same on every shell). In folders and glob matches only ``.xlsx`` and
+    ``.xlsm`` files count; Office lock files (``~$*``), hidden files and folders
+    (``.*``, ``__MACOSX``) and sheetkit's own outputs (``*-report.xlsx``) are skipped.
+    """
+    found: dict[Path, Path] = {}
+    for text in paths:
+        target = Path(text)
+        if target.is_file():
+            candidates = [target]
+        elif target.is_dir():
+            candidates = _search(target)
+        elif _GLOB_CHARS.search(text):
+            matches = [Path(match) for match in sorted(glob.glob(text, recursive=True))]
+            if not matches:
+                raise CohortInputError(f"{text}: the pattern matches no file; check the folder and the spelling")
+            candidates = [p for match in matches for p in (_search(match) if match.is_dir() else [match])
+                          if _is_workbook(p)]
+        else:
+            raise CohortInputError(f"{text}: no such file or folder; check the path")
+        for candidate in candidates:
+            found.setdefault(candidate.resolve(), candidate)
+    if not found:
+        raise CohortInputError(
+            f"no .xlsx or .xlsm workbooks in {', '.join(paths)}; give the folder the submissions were saved to"
+        )
+    return list(found.values())
+
+
+def _search(folder: Path) -> list[Path]:
+    workbooks: list[Path] = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith(".") and name != "__MACOSX")
+        workbooks.extend(Path(root, name) for name in sorted(files) if _is_workbook(Path(name)))
+    return workbooks
+
+
+def _is_workbook(path: Path) -> bool:
+    return (
+        path.suffix.lower() in WORKBOOK_SUFFIXES
+        and not path.name.startswith(("~$", "."))
+        and not path.stem.lower().endswith("-report")
+    )
+
+
+# ---- naming the student --------------------------------------------------------------------
+
+_LEADING_IDS = re.compile(r"^(?:\d+[_\-\s]+)+")
+_ID_TOKEN = re.compile(r"\d+", re.ASCII)
+_BLACKBOARD = re.compile(r"_(?P<user>[^_]+)_attempt_\d", re.IGNORECASE)
+_LAST_FIRST = re.compile(r"^([^,]+),([^,]+)$")
+_SEPARATORS = re.compile(r"[_\-.\s]+")
+
+
+def student_from_file_name(path: Path) -> str:
+    """A student's name guessed from a submission's file name, for workbooks with a blank Student field.
+
+    1. Leading submission ids are dropped: digits followed by ``_``, ``-`` or a space.
+    2. If an ``_``-separated part is all digits (a learning platform's user or
+       submission id), only the text before it is the name, without a ``LATE``
+       marker; a Blackboard ``…_user_attempt_…`` name gives the user.
+    3. When the file name carries no id but its folder does (platforms that
+       download each submission into its own folder), the folder's name is used.
+    4. ``Last, First`` becomes ``First Last``; ``_``, ``-`` and ``.`` become
+       spaces; a name typed all in lower case gets capital initials.
+
+    >>> student_from_file_name(Path("12345_jane-doe.xlsx"))
+    'Jane Doe'
+    >>> student_from_file_name(Path("Doe, Jane_98765_assignsubmission_file_tracker.xlsx"))
+    'Jane Doe'
+    >>> student_from_file_name(Path("Jane Doe_98765_assignsubmission_file_/tracker.xlsx"))
+    'Jane Doe'
+    >>> student_from_file_name(Path("doejane_LATE_4411_90210_networking.xlsx"))
+    'Doejane'
+    """
+    name = _name_before_id(path.stem) or _name_before_id(path.parent.name) or _LEADING_IDS.sub("", path.stem)
+    return _tidy_name(name) or path.stem
+
+
+def _name_before_id(text: str) -> str | None:
+    """The part of an LMS file or folder name before its id; None when it carries no id."""
+    blackboard = _BLACKBOARD.search(text)
+    if blackboard:
+        return blackboard["user"]
+    parts = _LEADING_IDS.sub("", text).split("_")
+    for index, part in enumerate(parts):
+        if index and _ID_TOKEN.fullmatch(part):
+            name = "_".join(p for p in parts[:index] if p.casefold() != "late").strip()
+            return name or None
+    return None
+
+
+def _tidy_name(text: str) -> str:
+    last_first = _LAST_FIRST.match(text.strip())
+    if last_first:
+        text = f"{last_first[2]} {last_first[1]}"
+    words = _SEPARATORS.sub(" ", text).strip()
+    return words.title() if words == words.lower() else words
+
+
+def student_key(name: str) -> str:
+    """The folded name duplicate submissions are matched on: 'Jane  DOE' and 'jane doe' are one student."""
+    return normalize_label(name) or name
+
+
+# ---- the map: one workbook, one summary ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentSummary:
+    """One student's figures from one workbook: what a worker sends back.
+
+    Counts, rates and dates only: no contact's name, email or notes. The
+    ``thanked_*`` and ``thank_yous`` counts are the numerators of the report's
+    thank-you rates, so cohort rates can be pooled. ``by_channel`` and
+    ``by_purpose`` map a value to ``{"sent", "replied", "rate"}`` as the
+    report's breakdowns do; ``weekly`` maps a week's Monday (YYYY-MM-DD) to
+    ``(sent, received)`` for weeks with any activity.
+    """
+
+    student: str
+    student_from: str  # "workbook" (its Student field) or "file name"
+    file: str
+    modified: float  # the file's modification time, seconds since the epoch
+    contacts: int
+    meetings: int
+    sent: int
+    received: int
+    replied: int
+    response_rate: float | None
+    thank_you_rate: float | None
+    thank_you_within_1_day_rate: float | None
+    thanked_meetings: int
+    thanked_within_1_day: int
+    thank_yous: int
+    overdue: int
+    upcoming: int
+    oldest_overdue: dt.date | None
+    last_activity: dt.date | None
+    status: str
+    reason: str
+    workbook_errors: int
+    by_channel: dict[str, dict[str, Any]]
+    by_purpose: dict[str, dict[str, Any]]
+    weekly: dict[str, tuple[int, int]]
+    superseded: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The student's entry in the ``sheetkit.cohort/1`` document."""
+        return {
+            "student": self.student,
+            "file": self.file,
+            "contacts": self.contacts,
+            "meetings": self.meetings,
+            "sent": self.sent,
+            "replied": self.replied,
+            "response_rate": self.response_rate,
+            "thank_you_rate": self.thank_you_rate,
+            "overdue": self.overdue,
+            "oldest_overdue": _iso(self.oldest_overdue),
+            "last_activity": _iso(self.last_activity),
+            "status": self.status,
+            "reason": self.reason,
+            "student_from": self.student_from,
+            "modified": dt.datetime.fromtimestamp(self.modified).isoformat(timespec="seconds"),
+            "superseded": list(self.superseded),
+            "received": self.received,
+            "thank_you_within_1_day_rate": self.thank_you_within_1_day_rate,
+            "thank_yous": self.thank_yous,
+            "upcoming": self.upcoming,
+            "workbook_errors": self.workbook_errors,
+            "response_rate_by_channel": self.by_channel,
+            "response_rate_by_purpose": self.by_purpose,
+            "weekly_activity": [{"week": week, "sent": sent, "received": received}
+                                for week, (sent, received) in sorted(self.weekly.items())],
+        }
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A file that could not be read as a tracker, with the reader's reason in one line."""
+
+    file: str
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"file": self.file, "error": self.error}
+
+
+def summarise_workbook(path: Path, config: Config, as_of: dt.date) -> StudentSummary | FailedFile:
+    """The map step: read one workbook with the report's engine and summarise it.
+
+    Only the reader's own errors (:class:`~sheetkit.errors.SheetkitError`)
+    make a :class:`FailedFile`; anything else is a bug and is raised.
+    """
+    try:
+        report = build_report(path, config, as_of)
+    except SheetkitError as exc:
+        return FailedFile(str(path), " ".join(str(exc).removeprefix(f"{path}: ").split()))
+    return summarise_report(report)
+
+
+def summarise_report(report: Report) -> StudentSummary:
+    """A student's figures taken from their report: the same numbers `sheetkit report` shows."""
+    stats = report.stats
+    engine = report.engine
+    people = engine.contacts[engine.contacts["primary"]]
+    met = people[people["date_met"].notna()]
+    thanked = met["thanked_on"].notna()
+    days_to_thank = (met["thanked_on"] - met["date_met"]).dt.days
+    oldest_overdue = min((f.due for f in report.by_state("overdue")), default=None)
+    last_activity = _last_activity(pd.concat([engine.touchpoints["date"], people["date_met"]]), report.as_of)
+    status, reason = student_status(stats["contacts"], stats["overdue"], oldest_overdue, last_activity, report.as_of)
+    student = report.tracker.student
+    return StudentSummary(
+        student=student or student_from_file_name(report.source),
+        student_from="workbook" if student else "file name",
+        file=str(report.source),
+        modified=report.source.stat().st_mtime,
+        contacts=stats["contacts"],
+        meetings=stats["meetings"],
+        sent=stats["sent"],
+        received=stats["received"],
+        replied=stats["replied"],
+        response_rate=stats["response_rate"],
+        thank_you_rate=stats["thank_you_rate"],
+        thank_you_within_1_day_rate=stats["thank_you_within_1_day_rate"],
+        thanked_meetings=int(thanked.sum()),
+        thanked_within_1_day=int(days_to_thank.le(engine.policy.thank_you_days).sum()),
+        thank_yous=int(people["thanked_on"].notna().sum()),
+        overdue=stats["overdue"],
+        upcoming=stats["upcoming"],
+        oldest_overdue=oldest_overdue,
+        last_activity=last_activity,
+        status=status,
+        reason=reason,
+        workbook_errors=len(report.tracker.errors),
+        by_channel=_listed_only(stats["response_rate_by_channel"], report.config.list_values("channel")),
+        by_purpose=_listed_only(stats["response_rate_by_purpose"], report.config.list_values("purpose")),
+        weekly={w["week"]: (w["sent"], w["received"]) for w in stats["weekly_activity"] if w["sent"] or w["received"]},
+    )
+
+
+def _last_activity(dates: pd.Series, as_of: dt.date) -> dt.date | None:
+    dates = dates.dropna()
+    dates = dates[dates <= pd.Timestamp(as_of)]
+    return None if dates.empty else dates.max().date()
+
+
+def _listed_only(breakdown: dict[str, dict[str, Any]], allowed: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A report breakdown with values typed outside the dropdown list counted under :data:`NOT_IN_LIST`."""
+    counts: dict[str, Counter[str]] = {}
+    for value, part in breakdown.items():
+        label = value if value in allowed or value == UNSPECIFIED else NOT_IN_LIST
+        counts.setdefault(label, Counter()).update(sent=part["sent"], replied=part["replied"])
+    return _with_rates(counts)
+
+
+def student_status(
+    contacts: int, overdue: int, oldest_overdue: dt.date | None, last_activity: dt.date | None, as_of: dt.date
+) -> tuple[str, str]:
+    """The student's status and its reason in plain words (the thresholds are in the module docstring)."""
+    late = (as_of - oldest_overdue).days if oldest_overdue else 0
+    owed = f"{_plural(overdue, 'follow-up')} overdue, the oldest due {_iso(oldest_overdue)} ({late} days ago)"
+    if contacts == 0:
+        return "not started", "no contacts in the workbook yet"
+    if last_activity is None:
+        return "gone quiet", f"{_plural(contacts, 'contact')} listed, but no touchpoint or meeting date on record"
+    idle = (as_of - last_activity).days
+    if idle > QUIET_AFTER_DAYS:
+        reason = f"nothing recorded for {idle} days (last on {last_activity.isoformat()})"
+        return "gone quiet", f"{reason}; {owed}" if overdue else reason
+    if late > BEHIND_AFTER_DAYS:
+        return "behind", owed
+    if overdue:
+        return "on track", f"last active {last_activity.isoformat()}; {owed}"
+    return "on track", f"last active {last_activity.isoformat()}; nothing overdue"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# ---- running the map -----------------------------------------------------------------------
+
+
+def summarise_all(
+    paths: Sequence[Path],
+    config: Config,
+    as_of: dt.date,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[StudentSummary | FailedFile]:
+    """Summaries of ``paths`` in the order they finish, using ``jobs`` worker processes (default: one per CPU).
+
+    With one job the work runs in this process. Otherwise at most two
+    workbooks per worker are in flight at a time, so memory stays bounded
+    however many files there are. ``progress(1)`` is called after each file.
+    """
+    work = functools.partial(summarise_workbook, config=config, as_of=as_of)
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(paths) <= 1:
+        for path in paths:
+            yield work(path)
+            if progress:
+                progress(1)
+        return
+    queue = iter(paths)
+    pool = futures.ProcessPoolExecutor(max_workers=min(jobs, len(paths)))
+    try:
+        pending = {pool.submit(work, path) for path in itertools.islice(queue, 2 * jobs)}
+        while pending:
+            done, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            for finished in done:
+                following = next(queue, None)
+                if following is not None:
+                    pending.add(pool.submit(work, following))
+                yield finished.result()
+                if progress:
+                    progress(1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def build_cohort(
+    paths: Sequence[Path],
+    config: Config,
+    as_of: dt.date,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Cohort:
+    """Summarise every workbook (the map, in ``jobs`` processes) and add them up (the reduce)."""
+    return merge_summaries(summarise_all(paths, config, as_of, jobs, progress), as_of)
+
+
+# ---- the reduce: many summaries, one cohort ------------------------------------------------
+
+
+@dataclass
+class Cohort:
+    """Students (newest submission each, most in need of a nudge first), totals, and unreadable files."""
+
+    as_of: dt.date
+    students: list[StudentSummary]
+    totals: dict[str, Any]
+    failed: list[FailedFile] = field(default_factory=list)
+    anonymized: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``sheetkit.cohort/1`` document."""
+        return {
+            "schema": COHORT_SCHEMA,
+            "generator": f"sheetkit {__version__}",
+            "as_of": self.as_of.isoformat(),
+            "anonymized": self.anonymized,
+            "status_rules": {"gone_quiet_after_days": QUIET_AFTER_DAYS, "behind_after_days": BEHIND_AFTER_DAYS},
+            "students": [s.to_json() for s in self.students],
+            "totals": self.totals,
+            "failed": [f.to_json() for f in self.failed],
+            "benchmarks": THANK_YOU_BENCHMARKS,
+        }
+
+    def summary(self) -> str:
+        """'40 students: 25 on track, 8 behind, 5 gone quiet, 2 not started; response rate 41%; 2 files unreadable'."""
+        totals = self.totals
+        counts = ", ".join(f"{totals['status'][status]} {status}" for status in reversed(STATUSES))
+        text = (f"{_plural(totals['students'], 'student')}: {counts}; response rate "
+                f"{percent(totals['response_rate'])} ({totals['replied']} of {totals['sent']} sent)")
+        if totals["superseded"]:
+            text += f"; {_plural(totals['superseded'], 'older submission')} set aside"
+        if self.failed:
+            text += f"; {_plural(len(self.failed), 'file')} could not be read"
+        return text
+
+
+def merge_summaries(results: Iterable[StudentSummary | FailedFile], as_of: dt.date) -> Cohort:
+    """The reduce step: newest submission per student, students in status order, totals summed."""
+    failed: list[FailedFile] = []
+    newest: dict[str, StudentSummary] = {}
+    older: dict[str, list[str]] = {}
+    summaries: list[StudentSummary] = []
+    for result in results:
+        if isinstance(result, FailedFile):
+            failed.append(result)
+        else:
+            summaries.append(result)
+    for summary in sorted(summaries, key=lambda s: (s.modified, s.file)):
+        key = student_key(summary.student)
+        if key in newest:
+            older.setdefault(key, []).append(newest[key].file)
+        newest[key] = summary
+    students = [replace(s, superseded=tuple(sorted(older.get(key, ())))) for key, s in newest.items()]
+    students.sort(key=_severity)
+    failed.sort(key=lambda f: f.file)
+    return Cohort(as_of, students, cohort_totals(students, superseded=sum(map(len, older.values()))), failed)
+
+
+def _severity(summary: StudentSummary) -> tuple[Any, ...]:
+    """Status order, then the longest overdue and the longest quiet first, then by name."""
+    far_past = dt.date.min
+    return (STATUSES.index(summary.status), summary.oldest_overdue or dt.date.max,
+            summary.last_activity or far_past, student_key(summary.student))
+
+
+def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> dict[str, Any]:
+    """Sums over the students, rates pooled (replies over all sends), and the count per status."""
+    sums = {name: sum(getattr(s, name) for s in students)
+            for name in ("contacts", "meetings", "sent", "received", "replied", "overdue", "upcoming",
+                         "thanked_meetings", "thanked_within_1_day")}
+    sending_thank_yous = sum(1 for s in students if s.thank_yous)
+    return {
+        "students": len(students),
+        "status": {status: sum(1 for s in students if s.status == status) for status in STATUSES},
+        "contacts": sums["contacts"],
+        "meetings": sums["meetings"],
+        "sent": sums["sent"],
+        "received": sums["received"],
+        "replied": sums["replied"],
+        "overdue": sums["overdue"],
+        "upcoming": sums["upcoming"],
+        "response_rate": _rate(sums["replied"], sums["sent"]),
+        "thank_you_rate": _rate(sums["thanked_meetings"], sums["meetings"]),
+        "thank_you_within_1_day_rate": _rate(sums["thanked_within_1_day"], sums["meetings"]),
+        "students_sending_thank_yous": sending_thank_yous,
+        "share_of_students_sending_thank_yous": _rate(sending_thank_yous, len(students)),
+        "thank_you_benchmark": THANK_YOU_BENCHMARKS["job_seekers_sending_thank_yous"],
+        "response_rate_by_channel": _summed_breakdown(s.by_channel for s in students),
+        "response_rate_by_purpose": _summed_breakdown(s.by_purpose for s in students),
+        "weekly_activity": _summed_weeks(s.weekly for s in students),
+        "superseded": superseded,
+    }
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    """The report's convention: a fraction rounded to 3 places, None when there is nothing to divide."""
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def _summed_breakdown(breakdowns: Iterable[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    counts: dict[str, Counter[str]] = {}
+    for breakdown in breakdowns:
+        for value, part in breakdown.items():
+            counts.setdefault(value, Counter()).update(sent=part["sent"], replied=part["replied"])
+    return _with_rates(counts)
+
+
+def _with_rates(counts: dict[str, Counter[str]]) -> dict[str, dict[str, Any]]:
+    """Value -> {"sent", "replied", "rate"}, most-sent first, as in the report."""
+    order = sorted(counts, key=lambda value: (-counts[value]["sent"], -counts[value]["replied"], value))
+    return {value: {"sent": counts[value]["sent"], "replied": counts[value]["replied"],
+                    "rate": _rate(counts[value]["replied"], counts[value]["sent"])} for value in order}
+
+
+def _summed_weeks(weeks: Iterable[dict[str, tuple[int, int]]]) -> list[dict[str, Any]]:
+    """Touchpoints per week over all students, from the first active week to the last, gaps as zeros."""
+    sent: Counter[str] = Counter()
+    received: Counter[str] = Counter()
+    for weekly in weeks:
+        for week, (out, back) in weekly.items():
+            sent[week] += out
+            received[week] += back
+    if not sent:
+        return []
+    first, last = dt.date.fromisoformat(min(sent)), dt.date.fromisoformat(max(sent))
+    mondays = (first + dt.timedelta(weeks=n) for n in range((last - first).days // 7 + 1))
+    return [{"week": day.isoformat(), "sent": sent[day.isoformat()], "received": received[day.isoformat()]}
+            for day in mondays]
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+# ---- anonymising ---------------------------------------------------------------------------
+
+
+def pseudonym(name: str, key: bytes = DEFAULT_PSEUDONYM_KEY, length: int = PSEUDONYM_LENGTH) -> str:
+    """A stable stand-in for a student's name: 'Student 7F3A9C', from an HMAC-SHA256 of the folded name.
+
+    The same name (case and spacing ignored) and key always give the same
+    pseudonym, run after run. With the built-in key anyone holding the roster
+    could recompute them; a secret key of your own prevents that.
+    """
+    digest = hmac.new(key, student_key(name).encode("utf-8"), hashlib.sha256).hexdigest().upper()
+    return f"Student {digest[:length]}"
+
+
+def anonymize_cohort(cohort: Cohort, key: bytes = DEFAULT_PSEUDONYM_KEY) -> Cohort:
+    """The cohort with every student's name and every file path replaced by keyed pseudonyms.
+
+    File paths go too, since submissions are usually named after the student;
+    a file becomes ``file-<hash>.xlsx``. Pseudonyms that collide within the
+    cohort are lengthened until they differ.
+    """
+    names = _distinct_pseudonyms([s.student for s in cohort.students], key)
+
+    def file_label(path: str) -> str:
+        digest = hmac.new(key, path.encode("utf-8"), hashlib.sha256).hexdigest()[:8]
+        return f"file-{digest}{Path(path).suffix.lower()}"
+
+    students = [
+        replace(s, student=names[student_key(s.student)], file=file_label(s.file),
+                superseded=tuple(file_label(old) for old in s.superseded))
+        for s in cohort.students
+    ]
+    failed = [FailedFile(file_label(f.file), _scrub(f.error, f.file, file_label(f.file))) for f in cohort.failed]
+    return replace(cohort, students=students, failed=failed, anonymized=True)
+
+
+def _distinct_pseudonyms(names: Sequence[str], key: bytes) -> dict[str, str]:
+    """Folded name -> pseudonym, lengthening the ones that collide."""
+    keys = sorted({student_key(name) for name in names})
+    length = PSEUDONYM_LENGTH
+    labels = {k: pseudonym(k, key, length) for k in keys}
+    while len(set(labels.values())) < len(labels) and length < 64:
+        clashes = {label for label, count in Counter(labels.values()).items() if count > 1}
+        length += 2
+        labels = {k: pseudonym(k, key, length) if label in clashes else label for k, label in labels.items()}
+    return labels
+
+
+def _scrub(error: str, path: str, label: str) -> str:
+    for text in (path, Path(path).name):
+        error = error.replace(text, label)
+    return error
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+
+def render_cohort_json(cohort: Cohort) -> str:
+    return json.dumps(cohort.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_cohort_html(cohort: Cohort, branding: Branding, templates: Path | None = None) -> str:
+    """The cohort page: self-contained, phone-readable and printable; the student table sorts by clicking a header.
+
+    The sorting script is the only script on the page; its SHA-256 goes in the
+    page's Content-Security-Policy, which still forbids everything else.
+    """
+    from markupsafe import Markup
+
+    env = environment(templates)
+    script = env.get_template("_cohort_sort.js").render()
+    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    totals = cohort.totals
+    thank_you_bars = bars(
+        [
+            ("Students sending thank-yous", totals["share_of_students_sending_thank_yous"] or 0.0,
+             percent(totals["share_of_students_sending_thank_yous"])),
+            ("Job seekers who send thank-yous", THANK_YOU_BENCHMARKS["job_seekers_sending_thank_yous"], "about 5%"),
+            ("Cohort: meetings thanked", totals["thank_you_rate"] or 0.0, percent(totals["thank_you_rate"])),
+        ],
+        scale=1.0,
+    )
+    channel_bars = bars((name, part["rate"] or 0.0, f"{percent(part['rate'])} of {part['sent']}")
+                        for name, part in totals["response_rate_by_channel"].items())
+    weeks, tallest = weekly_columns(totals["weekly_activity"])
+    return env.get_template("cohort.html").render(
+        cohort=cohort,
+        totals=totals,
+        statuses=STATUSES,
+        stats=STATS,
+        students=[s.to_json() for s in cohort.students],
+        institution=branding.institution,
+        colors=branding,
+        quiet_days=QUIET_AFTER_DAYS,
+        behind_days=BEHIND_AFTER_DAYS,
+        thank_you_bars=thank_you_bars,
+        channel_bars=channel_bars,
+        weeks=weeks,
+        tallest_week=tallest,
+        sort_script=Markup(script),
+        script_hash=script_hash,
+        generated=dt.date.today().isoformat(),
+    )
+
+
+def write_cohort_xlsx(cohort: Cohort, stream: IO[bytes], branding: Branding) -> None:
+    """Sheets Students (one row each, filtered), Totals and Failed; user text is always stored as text."""
+    from openpyxl import Workbook
+
+    from sheetkit.output import GENERATOR_MARK
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.creator = GENERATOR_MARK
+    color = branding.primary_color
+    headers = ("Student", "Status", "Reason", "Contacts", "Meetings", "Sent", "Replied", "Response rate",
+               "Thank-you rate", "Thanked within a day", "Overdue", "Oldest overdue", "Last activity", "File",
+               "Superseded files", "Workbook errors")
+    widths = (24, 12, 60, 10, 10, 8, 8, 10, 10, 10, 9, 13, 13, 40, 40, 10)
+    students = XlsxSheetWriter(workbook, "Students", headers, widths, color)
+    for s in cohort.students:
+        students.append((s.student, s.status, s.reason, s.contacts, s.meetings, s.sent, s.replied, s.response_rate,
+                         s.thank_you_rate, s.thank_you_within_1_day_rate, s.overdue, s.oldest_overdue,
+                         s.last_activity, s.file, ", ".join(s.superseded), s.workbook_errors),
+                        {8: "0%", 9: "0%", 10: "0%"})
+    students.finish()
+    totals = XlsxSheetWriter(workbook, "Totals", ("Figure", "Value", "Sent", "Replied"), (44, 14, 10, 10), color)
+    for label, value, sent, replied, is_rate in total_rows(cohort.totals):
+        totals.append((label, value, sent, replied), {2: "0%"} if is_rate else None)
+    totals.finish()
+    failed = XlsxSheetWriter(workbook, "Failed", ("File", "Why it could not be read"), (50, 90), color)
+    for f in cohort.failed:
+        failed.append((f.file, f.error))
+    failed.finish()
+    workbook.save(stream)
+
+
+def total_rows(totals: dict[str, Any]) -> list[tuple[str, Any, int | None, int | None, bool]]:
+    """The totals flattened to (label, value, sent, replied, is_rate) rows, figures in STATS order."""
+    rows: list[tuple[str, Any, int | None, int | None, bool]] = [("Students", totals["students"], None, None, False)]
+    rows += [(f"Students {status}", count, None, None, False) for status, count in totals["status"].items()]
+    for stat in STATS:
+        if stat.key not in totals:
+            continue
+        if stat.kind == "breakdown":
+            rows += [(f"{stat.label}: {name}", part["rate"], part["sent"], part["replied"], True)
+                     for name, part in totals[stat.key].items()]
+        elif stat.kind == "weekly":
+            rows += [(f"Week of {week['week']}", week["sent"] + week["received"], week["sent"], None, False)
+                     for week in totals[stat.key]]
+        else:
+            rows.append((stat.label, totals[stat.key], None, None, stat.kind == "rate"))
+    rows += [
+        ("Students sending thank-yous", totals["students_sending_thank_yous"], None, None, False),
+        ("Share of students sending thank-yous", totals["share_of_students_sending_thank_yous"], None, None, True),
+        ("Benchmark: job seekers sending thank-yous", totals["thank_you_benchmark"], None, None, True),
+        ("Older submissions set aside", totals["superseded"], None, None, False),
+    ]
+    return rows
