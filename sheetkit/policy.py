@@ -422,7 +422,7 @@ def _why(person: dict[str, Any], policy: Policy) -> str:
     else:
         return (f"{person['name']} referred you to {person['about_name']}, whom you met "
                 f"{_day(person['about_date_met'])}; "
-                f"tell {person['name']} how it went")
+                f"tell {person['name'].split()[0]} how it went")
     if person["spaced"] and rule != "agreed-date":
         text += f" (held until {policy.spacing_days} days after your last message)"
     return text
