@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetkit.config import Config
@@ -264,14 +266,18 @@ class _SheetReader:
         data_keys = list(raw)
         # A row is data when any typed-in column holds something; formula results do not count.
         keep = [i for i, cells in enumerate(zip(*(raw[k] for k in data_keys))) if any(map(_filled, cells))]
-        for key in data_keys:
-            column_cells = raw[key]
-            raw[key] = [column_cells[i] for i in keep]
+        if len(keep) < len(body):
+            for key in data_keys:
+                column_cells = raw[key]
+                raw[key] = [column_cells[i] for i in keep]
         rows = [table.header_row + 1 + i for i in keep]
         return raw, rows
 
     def _text(self, values: list[Any]) -> list[str | None]:
-        return [_as_text(v) for v in values]
+        # Text, the usual cell, is kept as typed without a call to _as_text (which would return it),
+        # and equal texts share one object: a name in 50 touchpoints is held once, not 50 times.
+        shared: dict[str, str] = {}
+        return [shared.setdefault(v, v) if type(v) is str and v.strip() else _as_text(v) for v in values]
 
     def _choice(self, column: Column, values: list[Any], table: _Table, rows: list[int]) -> list[str | None]:
         assert column.choices is not None
@@ -279,17 +285,19 @@ class _SheetReader:
         canonical = {normalize_label(v): v for v in allowed}
         for alias, target in VALUE_ALIASES.get(column.choices, {}).items():
             canonical.setdefault(alias, target)
+        # Each distinct value is understood once; the rows are walked again only if one is not a choice.
         cache: dict[Any, str | None] = {}
+        for value in dict.fromkeys(values):
+            text = _as_text(value)
+            cache[value] = None if text is None else canonical.get(normalize_label(text), text)
+        out = [cache[value] for value in values]
+        odd = {result for result in cache.values()
+               if result is not None and result not in allowed and normalize_label(result) not in canonical}
         unknown: dict[str, list[int]] = {}
-        out: list[str | None] = []
-        for grid_row, value in zip(rows, values):
-            if value not in cache:
-                text = _as_text(value)
-                cache[value] = None if text is None else canonical.get(normalize_label(text), text)
-            result = cache[value]
-            if result is not None and result not in allowed and normalize_label(result) not in canonical:
-                unknown.setdefault(result, []).append(grid_row)
-            out.append(result)
+        if odd:
+            for grid_row, result in zip(rows, out):
+                if result in odd:
+                    unknown.setdefault(result, []).append(grid_row)
         for text, grid_rows in unknown.items():
             times = f" (in {len(grid_rows)} rows, first here)" if len(grid_rows) > 1 else ""
             self.problems.append(
@@ -404,13 +412,13 @@ class _SheetReader:
         frame["contact_key"] = pd.Series(
             self._match_names(frame["contact"], frame["row"], table, "contact", known, contacts["name"]), dtype=object
         )
-        for row, date, contact in zip(frame["row"], frame["date"], frame["contact"]):
+        for row, undated, contact in zip(frame["row"], frame["date"].isna(), frame["contact"]):
             if contact is None:
                 self.problems.append(
                     Problem("error", sheet, f"{column_letter(table.columns['contact'] + table.col_offset + 1)}{row}",
                             "this touchpoint has no contact; pick the person's name from the list")
                 )
-            if pd.isna(date) and not self._reported(sheet, table, "date", row):
+            if undated and not self._reported(sheet, table, "date", row):
                 self.problems.append(
                     Problem("error", sheet, f"{column_letter(table.columns['date'] + table.col_offset + 1)}{row}",
                             "this touchpoint has no date, so it is left out of the follow-ups; type the date it happened")
@@ -453,18 +461,22 @@ class _SheetReader:
         matched: list[str | None] = []
         unknown: dict[str, str | None] = {}
         choices = list(dict.fromkeys(n for n in display if isinstance(n, str)))
+        close_names: _CloseNames | None = None
+        folded_names: dict[str, str] = {}
         for name, row in zip(names, rows):
             if name is None:
                 matched.append(None)
                 continue
-            folded = _name_key(name)
+            folded = folded_names.get(name)
+            if folded is None:
+                folded = folded_names[name] = _name_key(name)
             if folded in known:
                 matched.append(folded)
                 continue
             matched.append(None)
             if folded not in unknown:
-                close = difflib.get_close_matches(name.strip(), choices, n=1, cutoff=0.6)
-                unknown[folded] = close[0] if close else None
+                close_names = close_names or _CloseNames(choices, cutoff=0.6)
+                unknown[folded] = close_names.closest(name.strip())
             hint = f"did you mean '{unknown[folded]}'? " if unknown[folded] else ""
             self.problems.append(
                 Problem("warning", table.sheet, f"{column_letter(table.columns[key] + table.col_offset + 1)}{row}",
@@ -474,6 +486,51 @@ class _SheetReader:
 
 
 _MISSING = object()
+
+
+class _CloseNames:
+    """The answer of ``difflib.get_close_matches(word, names, n=1, cutoff)`` for many words, sooner.
+
+    difflib scores every name in Python for every word: minutes for a few
+    hundred misspellings among 100,000 contacts. Here the names' characters are
+    indexed once, ``quick_ratio`` (an upper bound of ``ratio``) is computed for
+    all names at once with numpy, and difflib scores only the names whose bound
+    could still beat the best score found, so the answer is the same.
+    """
+
+    def __init__(self, names: list[str], cutoff: float) -> None:
+        self.names = names
+        self.cutoff = cutoff
+        self.lengths = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
+        codes = np.frombuffer("".join(names).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        order = np.argsort(codes, kind="stable")
+        self.owners = np.repeat(np.arange(len(names)), self.lengths)[order]
+        # Each character's run in ``owners``, which is sorted by character.
+        chars, starts = np.unique(codes[order], return_index=True)
+        ends = [*starts[1:].tolist(), len(codes)]
+        self.spans = {chr(char): (start, end) for char, start, end in zip(chars.tolist(), starts.tolist(), ends)}
+
+    def closest(self, word: str) -> str | None:
+        shared = np.zeros(len(self.names), dtype=np.int64)
+        for char, count in Counter(word).items():
+            if char in self.spans:
+                low, high = self.spans[char]
+                shared += np.minimum(np.bincount(self.owners[low:high], minlength=len(self.names)), count)
+        bound = 2.0 * shared / (self.lengths + len(word))
+        candidates = np.flatnonzero(bound >= self.cutoff)
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(word)
+        best: tuple[float, str] | None = None
+        for index in candidates[np.argsort(-bound[candidates], kind="stable")]:
+            if best is not None and bound[index] < best[0]:
+                break
+            name = self.names[index]
+            matcher.set_seq1(name)
+            # The same three tests, in the same order, as get_close_matches; ties go to the greater name.
+            if (matcher.real_quick_ratio() >= self.cutoff and matcher.quick_ratio() >= self.cutoff
+                    and matcher.ratio() >= self.cutoff):
+                best = max(best, (matcher.ratio(), name)) if best else (matcher.ratio(), name)
+        return best[1] if best else None
 
 
 def _column_number(letters: str) -> int:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sheetkit import __version__
+from sheetkit.report import CONTACT_FIELDS
 from sheetkit.spec import RULE_LABELS
 from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS
 
@@ -26,6 +29,12 @@ if TYPE_CHECKING:
 
 # Characters XML 1.0 cannot hold; openpyxl refuses them, so they become U+FFFD in XLSX output.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+#: A contact row for templates. Jinja2 reads ``c.name`` on a dict only after a failed attribute
+#: lookup; on a named tuple it succeeds at once, which nearly halves the cost of a big contacts table.
+ContactRow = namedtuple("ContactRow", CONTACT_FIELDS)  # type: ignore[misc]
+#: Rendered pieces joined at a time (see _render_in_batches).
+_PIECES_PER_BATCH = 10_000
 
 
 def templates_dir() -> Path:
@@ -109,7 +118,8 @@ def render_html(report: Report, templates: Path | None = None) -> str:
         scale=1.0,
     )
     weeks, tallest = weekly_columns(stats["weekly_activity"])
-    return env.get_template("report.html").render(
+    return _render_in_batches(
+        env.get_template("report.html"),
         report=report,
         student=report.tracker.student,
         institution=report.tracker.institution or report.config.branding.institution,
@@ -118,7 +128,7 @@ def render_html(report: Report, templates: Path | None = None) -> str:
         upcoming=report.by_state("upcoming"),
         stats=STATS,
         values=stats,
-        contacts=report.contact_rows(),
+        contacts=[ContactRow(**row) for row in report.contact_rows()],
         problems=report.problems,
         channel_bars=channel_bars,
         thank_you_bars=thank_you_bars,
@@ -126,6 +136,19 @@ def render_html(report: Report, templates: Path | None = None) -> str:
         tallest_week=tallest,
         generated=dt.date.today().isoformat(),
     )
+
+
+def _render_in_batches(template: jinja2.Template, **context: Any) -> str:
+    """``template.render(**context)``, with the output joined a batch of pieces at a time.
+
+    ``render`` keeps every small piece until the end: for 100,000 contacts the
+    pieces take several times the memory of the page itself.
+    """
+    generator = template.generate(**context)
+    batches: list[str] = []
+    while pieces := list(islice(generator, _PIECES_PER_BATCH)):
+        batches.append("".join(pieces))
+    return "".join(batches)
 
 
 def render_json(report: Report) -> str:

@@ -77,7 +77,9 @@ class Report:
             }
         ).astype(object)
         frame = frame.where(frame.notna(), None)
-        return frame.to_dict("records")
+        # Column lists zipped into records: the same values as to_dict("records"), several times sooner.
+        columns = (frame[key].tolist() for key in CONTACT_FIELDS)
+        return [dict(zip(CONTACT_FIELDS, values)) for values in zip(*columns)]
 
     def to_json(self) -> dict[str, Any]:
         """The ``sheetkit.report/1`` document."""

@@ -1,0 +1,155 @@
+"""The cohort speed targets: `sheetkit cohort --jobs 1` against `--jobs 2`, as whole processes side by side.
+
+Generates (and caches under ``bench/out/``) a cohort of trackers of about a
+hundred contacts each, every one with its own student on the Start Here sheet,
+then runs the two commands in interleaved rounds (see ``run.compare``) and
+prints the medians and the ratio. Targets: 500 trackers in under 30 s with
+2 workers, and 2 workers at least 1.6x faster than 1.
+
+    python bench/cohort_bench.py                       # 500 trackers, 3 rounds
+    python bench/cohort_bench.py --students 100 --repeat 5
+
+``bench/run.py`` calls :func:`measure` and judges the targets with the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from make_trackers import (  # noqa: E402  (bench/ is put on the path above)
+    AS_OF,
+    CONTACT_HEADERS,
+    FIRST_NAMES,
+    GENERATOR_VERSION,
+    LAST_NAMES,
+    OUT_DIR,
+    TOUCHPOINT_HEADERS,
+    _contact_rows,
+    _people,
+    _touchpoint_rows,
+)
+from run import Command, compare, child_environment, sheetkit  # noqa: E402
+
+from sheetkit.spec import CONTACTS_SHEET, START_SHEET, STUDENT_LABEL, TOUCHPOINTS_SHEET  # noqa: E402
+
+STUDENTS = 500
+CONTACTS = 100
+TOUCHES_PER_CONTACT = 5
+REPEAT = 3
+
+
+def cohort_folder(students: int = STUDENTS, contacts: int = CONTACTS) -> Path:
+    """The cached cohort of this size: one tracker per student, generated first if missing."""
+    folder = OUT_DIR / f"cohort-v{GENERATOR_VERSION}-{students}s-{contacts}c"
+    names = student_names(students)
+    for number, name in enumerate(names, start=1):
+        path = folder / f"{number:04d}_{name.lower().replace(' ', '-').replace('.', '')}.xlsx"
+        if not path.exists():
+            write_student_tracker(path, name, contacts, seed=number)
+    return folder
+
+
+def student_names(count: int) -> list[str]:
+    """Distinct, reproducible student names."""
+    rng = random.Random(f"cohort-{count}")
+    pairs = [(first, last) for first in FIRST_NAMES for last in LAST_NAMES]
+    chosen = rng.sample(pairs, min(count, len(pairs)))
+    extra = [(f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {chr(65 + i % 26)}.", LAST_NAMES[i % len(LAST_NAMES)])
+             for i in range(count - len(chosen))]
+    return [f"{first} {last}" for first, last in chosen + extra]
+
+
+def write_student_tracker(path: Path, student: str, contacts: int, seed: int) -> Path:
+    """A tracker like make_trackers' (same rows), with this student's name on the Start Here sheet."""
+    from openpyxl import Workbook
+
+    rng = random.Random(f"cohort-{seed}-{contacts}")
+    people = _people(rng, contacts)
+    workbook = Workbook(write_only=True)
+    start = workbook.create_sheet(START_SHEET)
+    start.append(["Follow-up tracker"])
+    start.append([STUDENT_LABEL, student])
+    contact_sheet = workbook.create_sheet(CONTACTS_SHEET)
+    contact_sheet.append(CONTACT_HEADERS)
+    for row in _contact_rows(rng, people):
+        contact_sheet.append(row)
+    touch_sheet = workbook.create_sheet(TOUCHPOINTS_SHEET)
+    touch_sheet.append(TOUCHPOINT_HEADERS)
+    for row in _touchpoint_rows(rng, people, contacts * TOUCHES_PER_CONTACT):
+        touch_sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        workbook.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def measure(students: int = STUDENTS, contacts: int = CONTACTS, repeat: int = REPEAT) -> dict[str, Any]:
+    """Medians of `sheetkit cohort --jobs 1` and `--jobs 2` over the cached cohort, and their ratio."""
+    print(f"cohort of {students} trackers x {contacts} contacts: generating (cached under bench/out/)",
+          file=sys.stderr)
+    folder = cohort_folder(students, contacts)
+    with tempfile.TemporaryDirectory(prefix="sheetkit-cohort-bench-") as scratch:
+        def command(jobs: int) -> Command:
+            output = Path(scratch) / f"cohort-{jobs}.html"
+            return Command(f"sheetkit cohort --jobs {jobs}",
+                           sheetkit("cohort", str(folder), "--jobs", str(jobs), "--as-of", AS_OF.isoformat(),
+                                    "-o", str(output), "--quiet"),
+                           before=lambda: output.unlink(missing_ok=True))
+
+        timings = compare([command(1), command(2)], repeat, child_environment())
+    one, two = timings["sheetkit cohort --jobs 1"], timings["sheetkit cohort --jobs 2"]
+    return {
+        "students": students,
+        "contacts_per_student": contacts,
+        "touchpoints_per_student": contacts * TOUCHES_PER_CONTACT,
+        "repeat": repeat,
+        "cpus": os.cpu_count(),
+        "runs_1_worker": one.seconds,
+        "runs_2_workers": two.seconds,
+        "seconds_1_worker": one.median,
+        "seconds_2_workers": two.median,
+        "speedup": one.median / two.median,
+        "peak_rss_mib_1_worker": round(one.peak_rss / 1024**2),
+        "peak_rss_mib_2_workers": round(two.peak_rss / 1024**2),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time `sheetkit cohort --jobs 1` against `--jobs 2`.")
+    parser.add_argument("--students", type=int, default=STUDENTS)
+    parser.add_argument("--contacts", type=int, default=CONTACTS)
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="measured rounds (after a warm-up)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    result = measure(args.students, args.contacts, args.repeat)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{result['students']} trackers x {result['contacts_per_student']} contacts "
+          f"({result['touchpoints_per_student']} touchpoints), {result['cpus']} CPUs, "
+          f"medians of {result['repeat']} runs")
+    print(f"  --jobs 1: {result['seconds_1_worker']:.2f} s (peak RSS {result['peak_rss_mib_1_worker']} MiB)")
+    print(f"  --jobs 2: {result['seconds_2_workers']:.2f} s (peak RSS {result['peak_rss_mib_2_workers']} MiB)"
+          f"  target < 30 s: {'PASS' if result['seconds_2_workers'] < 30 else 'FAIL'}")
+    print(f"  2 workers {result['speedup']:.2f}x faster than 1"
+          f"  target >= 1.6x: {'PASS' if result['speedup'] >= 1.6 else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
