@@ -26,7 +26,6 @@ import hashlib
 import html
 import io
 import json
-import os
 import re
 import zipfile
 import zlib
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetkit import __version__, spec
+from sheetkit.cache import default_cache_dir
 from sheetkit.config import Config, Policy
 from sheetkit.output import write_bytes_atomic
 from sheetkit.spec import Column, column_letter
@@ -324,20 +324,6 @@ _UNUSABLE_TEMPLATE: tuple[type[Exception], ...] = (
 _SHAPING_MODULES = ("workbook.py", "spec.py", "config.py")
 _CORE_PROPERTIES = "docProps/core.xml"
 _CREATED_OR_MODIFIED = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*")
-
-
-def default_cache_dir() -> Path | None:
-    """Where templates are kept between runs: ``$SHEETKIT_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/sheetkit``, else ``~/.cache/sheetkit``; ``None`` without a home folder."""
-    if os.environ.get("SHEETKIT_CACHE_DIR"):
-        return Path(os.environ["SHEETKIT_CACHE_DIR"])
-    xdg_cache = os.environ.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg_cache):
-        return Path(xdg_cache) / "sheetkit"
-    try:
-        return Path.home() / ".cache" / "sheetkit"
-    except RuntimeError:
-        return None
 
 
 def template_key(config: Config, institution: str | None = None) -> str | None:

@@ -220,3 +220,16 @@ def test_custom_style_partial_replaces_the_built_in_one(tmp_path: Path, tracker:
     [style] = document.find_all("style")
     assert style.text() == "/* institution */ body { color: #123456; }"
     assert document.by_id("overdue").find_all("tbody")
+
+
+def test_compiled_templates_are_cached_and_refreshed_on_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sheetkit.render import environment
+
+    monkeypatch.setenv("SHEETKIT_CACHE_DIR", str(tmp_path / "cache"))
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    (templates / "hello.html").write_text("one {{ 1 + 1 }}", encoding="utf-8")
+    assert environment(templates).get_template("hello.html").render() == "one 2"
+    assert list((tmp_path / "cache" / "jinja").iterdir())
+    (templates / "hello.html").write_text("two {{ 2 + 2 }}", encoding="utf-8")
+    assert environment(templates).get_template("hello.html").render() == "two 4"
