@@ -95,6 +95,8 @@ TOUCHPOINT_HEADERS = [column.header for column in TOUCHPOINT_COLUMNS]
 
 @dataclass
 class _Contact:
+    """One generated person: what their Contacts row and their touchpoints must agree on."""
+
     name: str
     date_met: dt.date | None
     status: str | None

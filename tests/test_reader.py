@@ -194,3 +194,15 @@ def test_statistics_on_a_hand_computed_tracker(tmp_path: Path) -> None:
 def test_size_cap_is_configurable(tmp_path: Path) -> None:
     path = write_tracker(tmp_path / "t.xlsx", [contact("Ann")])
     assert len(read_tracker(path, Config(reading=Reading(max_uncompressed_mb=1))).contacts) == 1
+
+
+def test_close_name_hint_agrees_with_difflib() -> None:
+    import difflib
+
+    from sheetkit.reader import _CloseNames
+
+    names = ["Alice Ng", "Alicia Ng", "Bob Li", "Zoë Müller", "Ørjan Ås", "李小龙", "Ann", "Anne-Marie O'Neil"]
+    index = _CloseNames(names, cutoff=0.6)
+    for word in ["Alic Ng", "alice ng", "Bobby Li", "Zoe Muller", "Orjan As", "李小", "Anne", "Marie", "xyz", ""]:
+        expected = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+        assert index.closest(word) == (expected[0] if expected else None), word
