@@ -50,10 +50,22 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], None]) -> None:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        os.chmod(temporary, _mode_for(destination))
         os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(destination: Path) -> int:
+    """The replaced file's permissions, or the default for a new file under the current umask."""
+    try:
+        return destination.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_bytes_atomic(destination: Path, data: bytes) -> None:

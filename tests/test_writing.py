@@ -103,3 +103,18 @@ def test_formula_looking_text_stays_text_in_libreoffice(runner: CliRunner, odd_t
         names = [c.value for c in openpyxl.load_workbook(saved, data_only=data_only)["Contacts"]["A"]]
         assert '=HYPERLINK("http://evil.example","click")' in names and "click" not in names
     shutil.rmtree(tmp_path / "saved")
+
+
+def test_outputs_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    fresh = tmp_path / "fresh.html"
+    output.write_bytes_atomic(fresh, b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+    kept = tmp_path / "kept.html"
+    kept.write_bytes(b"old")
+    kept.chmod(0o640)
+    output.write_bytes_atomic(kept, b"new")
+    assert kept.stat().st_mode & 0o777 == 0o640
