@@ -29,19 +29,13 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from make_trackers import (  # noqa: E402  (bench/ is put on the path above)
     AS_OF,
-    CONTACT_HEADERS,
     FIRST_NAMES,
     GENERATOR_VERSION,
     LAST_NAMES,
     OUT_DIR,
-    TOUCHPOINT_HEADERS,
-    _contact_rows,
-    _people,
-    _touchpoint_rows,
+    write_tracker,
 )
 from run import Command, compare, child_environment, sheetkit  # noqa: E402
-
-from sheetkit.spec import CONTACTS_SHEET, START_SHEET, STUDENT_LABEL, TOUCHPOINTS_SHEET  # noqa: E402
 
 STUDENTS = 500
 CONTACTS = 100
@@ -72,30 +66,7 @@ def student_names(count: int) -> list[str]:
 
 def write_student_tracker(path: Path, student: str, contacts: int, seed: int) -> Path:
     """A tracker like make_trackers' (same rows), with this student's name on the Start Here sheet."""
-    from openpyxl import Workbook
-
-    rng = random.Random(f"cohort-{seed}-{contacts}")
-    people = _people(rng, contacts)
-    workbook = Workbook(write_only=True)
-    start = workbook.create_sheet(START_SHEET)
-    start.append(["Follow-up tracker"])
-    start.append([STUDENT_LABEL, student])
-    contact_sheet = workbook.create_sheet(CONTACTS_SHEET)
-    contact_sheet.append(CONTACT_HEADERS)
-    for row in _contact_rows(rng, people):
-        contact_sheet.append(row)
-    touch_sheet = workbook.create_sheet(TOUCHPOINTS_SHEET)
-    touch_sheet.append(TOUCHPOINT_HEADERS)
-    for row in _touchpoint_rows(rng, people, contacts * TOUCHES_PER_CONTACT):
-        touch_sheet.append(row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        workbook.save(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    return write_tracker(path, contacts, contacts * TOUCHES_PER_CONTACT, seed=seed, student=student)
 
 
 def measure(students: int = STUDENTS, contacts: int = CONTACTS, repeat: int = REPEAT) -> dict[str, Any]:

@@ -115,7 +115,7 @@ def ensure_tracker(contacts: int, touchpoints: int, seed: int = 1) -> Path:
     return path
 
 
-def write_tracker(path: Path, contacts: int, touchpoints: int, seed: int = 1) -> Path:
+def write_tracker(path: Path, contacts: int, touchpoints: int, seed: int = 1, *, student: str = "Sam Lee") -> Path:
     """Generate and save a tracker; written to a temporary name first, so the cache never holds half a file."""
     from openpyxl import Workbook
 
@@ -124,7 +124,7 @@ def write_tracker(path: Path, contacts: int, touchpoints: int, seed: int = 1) ->
     workbook = Workbook(write_only=True)
     start = workbook.create_sheet(START_SHEET)
     start.append(["Follow-up tracker"])
-    start.append([STUDENT_LABEL, "Sam Lee"])
+    start.append([STUDENT_LABEL, student])
     contact_sheet = workbook.create_sheet(CONTACTS_SHEET)
     contact_sheet.append(CONTACT_HEADERS)
     for row in _contact_rows(rng, people):
