@@ -119,8 +119,12 @@ class WrittenDrafts:
 
 
 def draft_environment(override: Path | None = None) -> jinja2.Environment:
-    """The report's template environment (same folders, same overrides) without HTML escaping."""
-    return environment(override).overlay(autoescape=False)
+    """The report's template environment (same folders, same overrides) without HTML escaping.
+
+    Compiled templates depend on the escaping setting, so the escaping environment's
+    on-disk compilation cache is not shared here.
+    """
+    return environment(override).overlay(autoescape=False, bytecode_cache=None)
 
 
 def build_drafts(plan: ReminderPlan, templates: Path | None = None) -> list[Draft]:
