@@ -20,6 +20,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sheetkit.spec import column_letter  # noqa: E402  (the repository is put on the path above)
+
 #: file name -> (expected exit code of `sheetkit check`, text its message must contain)
 CASES: dict[str, tuple[int, str]] = {
     "empty.xlsx": (1, "empty (0 bytes)"),
@@ -67,18 +71,10 @@ def _cell(reference: str, value: str | int) -> str:
     return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
-def _letters(column: int) -> str:
-    letters = ""
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 def _sheet(rows: list[list[str | int]], extra_rows: str = "", namespace: str = _MAIN) -> bytes:
     """A worksheet with the given rows from A1, then any raw extra rows."""
     body = "".join(
-        f'<row r="{r}">' + "".join(_cell(f"{_letters(c)}{r}", value) for c, value in enumerate(row, 1)) + "</row>"
+        f'<row r="{r}">' + "".join(_cell(f"{column_letter(c)}{r}", value) for c, value in enumerate(row, 1)) + "</row>"
         for r, row in enumerate(rows, 1)
     )
     return (
