@@ -55,11 +55,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-import pandas as pd
+import numpy as np
 
 from sheetkit import __version__
 from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
+from sheetkit.policy import NAT
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
 from sheetkit.report import Report, build_report
 from sheetkit.spec import normalize_label
@@ -305,12 +306,12 @@ def summarise_report(report: Report) -> StudentSummary:
     """A student's figures taken from their report: the same numbers `sheetkit report` shows."""
     stats = report.stats
     engine = report.engine
-    people = engine.contacts[engine.contacts["primary"]]
-    met = people[people["date_met"].notna()]
-    thanked = met["thanked_on"].notna()
-    days_to_thank = (met["thanked_on"] - met["date_met"]).dt.days
+    arrays = engine.arrays
+    met = arrays.primary & (arrays.date_met != NAT)
+    thanked = met & (arrays.thanked_on != NAT)
+    within_a_day = thanked & (arrays.thanked_on - arrays.date_met <= engine.policy.thank_you_days)
     oldest_overdue = min((f.due for f in report.by_state("overdue")), default=None)
-    last_activity = _last_activity(pd.concat([engine.touchpoints["date"], people["date_met"]]), report.as_of)
+    last_activity = _last_activity(np.concatenate([arrays.touch_days, arrays.date_met[arrays.primary]]), report.as_of)
     status, reason = student_status(stats["contacts"], stats["overdue"], oldest_overdue, last_activity, report.as_of)
     student = report.tracker.student
     return StudentSummary(
@@ -327,8 +328,8 @@ def summarise_report(report: Report) -> StudentSummary:
         thank_you_rate=stats["thank_you_rate"],
         thank_you_within_1_day_rate=stats["thank_you_within_1_day_rate"],
         thanked_meetings=int(thanked.sum()),
-        thanked_within_1_day=int(days_to_thank.le(engine.policy.thank_you_days).sum()),
-        thank_yous=int(people["thanked_on"].notna().sum()),
+        thanked_within_1_day=int(within_a_day.sum()),
+        thank_yous=int((arrays.primary & (arrays.thanked_on != NAT)).sum()),
         overdue=stats["overdue"],
         upcoming=stats["upcoming"],
         oldest_overdue=oldest_overdue,
@@ -342,10 +343,13 @@ def summarise_report(report: Report) -> StudentSummary:
     )
 
 
-def _last_activity(dates: pd.Series, as_of: dt.date) -> dt.date | None:
-    dates = dates.dropna()
-    dates = dates[dates <= pd.Timestamp(as_of)]
-    return None if dates.empty else dates.max().date()
+def _last_activity(days: np.ndarray, as_of: dt.date) -> dt.date | None:
+    """The latest of the day numbers on or before ``as_of`` (NaT is the smallest day number, so never chosen)."""
+    days = days[(days != NAT) & (days <= (as_of - _EPOCH).days)]
+    return None if not len(days) else _EPOCH + dt.timedelta(days=int(days.max()))
+
+
+_EPOCH = dt.date(1970, 1, 1)
 
 
 def _listed_only(breakdown: dict[str, dict[str, Any]], allowed: Sequence[str]) -> dict[str, dict[str, Any]]:

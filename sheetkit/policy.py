@@ -30,8 +30,12 @@ Received touchpoint from the same contact is dated on or after it and before
 the contact's next later-dated outgoing touch. The workbook's own formulas
 implement the same definitions (all but cool-off and referrer updates).
 
-The work is vectorised with pandas (group-bys and as-of merges), so the cost
-grows with the number of rows, not with a Python loop over every touchpoint.
+The work is vectorised: contacts become integer codes, touchpoints are sorted
+once by (contact, date), and every per-contact fact is a numpy reduction or a
+binary search over that order. There is no Python loop over touchpoints, and
+few enough array operations that a 100-contact tracker costs about a
+millisecond (pandas' group-bys cost a fraction of a millisecond each in
+overhead alone, which dominated small trackers and a cohort of them).
 """
 
 from __future__ import annotations
@@ -60,9 +64,14 @@ CHANNEL_ROTATION: tuple[str, ...] = (
 WARMTH_LEVELS: tuple[str, ...] = ("Booster", "Obligate", "Curmudgeon", "unknown")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Followup:
-    """One follow-up due for one contact under one rule."""
+    """One follow-up due for one contact under one rule.
+
+    Not ``frozen``: a frozen dataclass sets each field through ``object.__setattr__``,
+    five times the cost of this one's constructor, and a report can hold 100,000 of them.
+    Treat it as read-only (``dataclasses.replace`` makes an altered copy).
+    """
 
     contact: str
     organization: str | None
@@ -90,6 +99,37 @@ class Followup:
 
 
 @dataclass
+class EngineArrays:
+    """The engine's working columns as numpy arrays, for statistics without pandas' per-call overhead.
+
+    Per contact row: ``primary``, ``codes`` (one code per folded name), ``date_met`` and
+    ``thanked_on`` (int64 day numbers, :data:`NAT` when blank), ``how_met``, ``name``,
+    ``referrer_code`` (code of the referrer, -1 if none), ``gone_quiet``, ``warmth``;
+    ``first_row`` maps a code to its first row. Per outgoing touchpoint (the rows
+    of ``Engine.sends``): ``send_*``. Per counted touchpoint: ``touch_*``.
+    """
+
+    primary: np.ndarray
+    codes: np.ndarray
+    first_row: np.ndarray
+    date_met: np.ndarray
+    thanked_on: np.ndarray
+    how_met: np.ndarray
+    name: np.ndarray
+    referrer_code: np.ndarray
+    gone_quiet: np.ndarray
+    warmth: np.ndarray
+    send_codes: np.ndarray
+    send_replied: np.ndarray
+    send_channel: np.ndarray
+    send_purpose: np.ndarray
+    send_days_to_reply: np.ndarray
+    touch_days: np.ndarray
+    touch_sent: np.ndarray
+    touch_received: np.ndarray
+
+
+@dataclass
 class Engine:
     """The result of running the policy over a tracker.
 
@@ -105,6 +145,26 @@ class Engine:
     contacts: pd.DataFrame
     sends: pd.DataFrame
     touchpoints: pd.DataFrame
+    arrays: EngineArrays
+
+
+
+#: Dates are int64 day numbers (days since 1970-01-01) inside the engine; NaT is the smallest int64.
+NAT = np.iinfo(np.int64).min
+_BIG = np.iinfo(np.int64).max
+#: (contact code, day) pairs are packed into one sortable int64: code * _SPAN + (day - _DAY0).
+_DAY0 = -1_000_000  # before 0001-01-01 (day -719,162)
+_SPAN = 4_000_000  # more than the days from _DAY0 to 9999-12-31 (day 2,932,896)
+
+
+def _days(series: pd.Series) -> np.ndarray:
+    """A datetime column as int64 day numbers, NaT as :data:`NAT`."""
+    return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").view(np.int64)
+
+
+def _stamps(days: np.ndarray) -> np.ndarray:
+    """Day numbers back to ``datetime64[ns]`` (NaT stays NaT)."""
+    return days.view("datetime64[D]").astype("datetime64[ns]")
 
 
 class _Calendar:
@@ -114,143 +174,327 @@ class _Calendar:
         self.business = policy.business_days
         self.holidays = np.array(policy.holidays, dtype="datetime64[D]")
 
-    def add(self, dates: pd.Series, days: int | np.ndarray) -> pd.Series:
-        values = dates.to_numpy(dtype="datetime64[D]")
-        missing = np.isnat(values)
+    def add(self, days: np.ndarray, offset: int | np.ndarray) -> np.ndarray:
+        missing = days == NAT
+        offset = np.asarray(offset, dtype=np.int64)
         if self.business:
-            safe = np.where(missing, np.datetime64("2000-01-03"), values)
-            shifted = np.busday_offset(safe, days, roll="backward", holidays=self.holidays)
+            safe = np.where(missing, np.int64(10_959), days).view("datetime64[D]")  # 2000-01-03, a Monday
+            shifted = np.busday_offset(safe, offset, roll="backward", holidays=self.holidays).view(np.int64)
             # WORKDAY(start, 0) is the start itself, even on a weekend.
-            shifted = np.where(np.asarray(days) == 0, safe, shifted)
+            shifted = np.where(offset == 0, safe.view(np.int64), shifted)
         else:
-            shifted = values + np.asarray(days).astype("timedelta64[D]")
-        shifted = np.where(missing, np.datetime64("NaT"), shifted)
-        return pd.Series(shifted.astype("datetime64[ns]"), index=dates.index)
+            shifted = days + offset
+        return np.where(missing, NAT, shifted)
+
+
+class _Events:
+    """Events (touchpoints) sorted by (contact code, day, sheet order), for per-contact reductions.
+
+    ``index`` maps sorted position -> position in the unsorted arrays it was built from.
+    """
+
+    def __init__(self, codes: np.ndarray, days: np.ndarray, contacts: int) -> None:
+        self.index = np.lexsort((days, codes))
+        self.codes = codes[self.index]
+        self.days = days[self.index]
+        self.keys = self.codes * _SPAN + (self.days - _DAY0)
+        self.contacts = contacts
+        counts = np.bincount(self.codes, minlength=contacts)
+        self.ends = np.cumsum(counts)
+        self.starts = self.ends - counts
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        return values[self.index]
+
+    def first_after(self, bounds: np.ndarray, inclusive: bool) -> np.ndarray:
+        """Per contact, the earliest event day on/after (``inclusive``) or after its bound; NaT if none."""
+        result = np.full(self.contacts, NAT, dtype=np.int64)
+        codes = np.flatnonzero(bounds != NAT)
+        if not len(codes) or not len(self.keys):
+            return result
+        wanted = codes * _SPAN + (bounds[codes] - _DAY0)
+        found = np.searchsorted(self.keys, wanted, side="left" if inclusive else "right")
+        hit = found < self.ends[codes]
+        result[codes[hit]] = self.days[found[hit]]
+        return result
+
+    def last_of_each(self, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, sorted positions) of each contact's last event (among ``mask``)."""
+        return self._edge(mask, last=True)
+
+    def first_of_each(self, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return self._edge(mask, last=False)
+
+    def _edge(self, mask: np.ndarray | None, last: bool) -> tuple[np.ndarray, np.ndarray]:
+        positions = np.arange(len(self.codes)) if mask is None else np.flatnonzero(mask)
+        codes = self.codes[positions]
+        if last:
+            edge = np.ones(len(codes), dtype=bool)
+            edge[:-1] = codes[1:] != codes[:-1]
+        else:
+            edge = np.ones(len(codes), dtype=bool)
+            edge[1:] = codes[1:] != codes[:-1]
+        return codes[edge], positions[edge]
+
+    def min_day(self, mask: np.ndarray | None = None) -> np.ndarray:
+        codes, positions = self.first_of_each(mask)
+        return _spread(self.contacts, codes, self.days[positions], NAT)
+
+    def max_day(self, mask: np.ndarray | None = None) -> np.ndarray:
+        codes, positions = self.last_of_each(mask)
+        return _spread(self.contacts, codes, self.days[positions], NAT)
+
+    def count(self, mask: np.ndarray | None = None) -> np.ndarray:
+        codes = self.codes if mask is None else self.codes[mask]
+        return np.bincount(codes, minlength=self.contacts)
+
+
+def _spread(size: int, codes: np.ndarray, values: np.ndarray, fill: Any) -> np.ndarray:
+    """An array of ``size`` with ``values`` at ``codes`` and ``fill`` elsewhere."""
+    dtype = object if fill is None else values.dtype
+    result = np.full(size, fill, dtype=dtype)
+    result[codes] = values
+    return result
+
+
+def _text(series: pd.Series) -> np.ndarray:
+    """An object column with pandas' missing values (NaN) as None."""
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return values
 
 
 def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     """Work out every follow-up due in ``tracker`` as of ``as_of``."""
     calendar = _Calendar(policy)
-    contacts = tracker.contacts.copy()
-    touches = tracker.touchpoints
-    touches = touches[touches["contact_key"].notna() & touches["date"].notna()].copy()
+    contacts = tracker.contacts
+    keys = contacts["key"].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    codes = codes.astype(np.int64)
+    size = len(uniques)
     # Each contact name counts once: touchpoints belong to the first row with that name.
-    contacts["primary"] = ~contacts["key"].duplicated()
-    sends = _sends_with_replies(touches)
-    facts = _contact_facts(contacts, touches, sends, policy)
-    contacts = contacts.join(facts, on="key")
-    cadence = _cadence(contacts, policy, calendar)
-    contacts = pd.concat([contacts, cadence], axis=1)
-    contacts["warmth"] = _warmth(contacts, policy)
-    items = _items(contacts, policy, calendar, as_of)
-    next_due = _next_due(items, contacts)
-    contacts = contacts.join(next_due, on="key")
-    followups = _followups(items, contacts, as_of, policy)
-    return Engine(as_of=as_of, policy=policy, followups=followups, contacts=contacts, sends=sends, touchpoints=touches)
+    first_row = np.zeros(size, dtype=np.int64)
+    first_row[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    primary = np.zeros(len(codes), dtype=bool)
+    primary[first_row] = True
+
+    index = pd.Index(uniques)
+    all_touches = tracker.touchpoints
+    touch_codes = index.get_indexer(all_touches["contact_key"].to_numpy(dtype=object)).astype(np.int64)
+    touch_days = _days(all_touches["date"])
+    valid = (touch_codes >= 0) & (touch_days != NAT)
+    touches = all_touches[valid] if not valid.all() else all_touches.copy()
+    t = _Touches(touches, touch_codes[valid], touch_days[valid])
+    sends, send = _sends_with_replies(t, size)
+    facts = _contact_facts(contacts, first_row, t, send, size, policy)
+
+    row = {name: values[codes] for name, values in facts.items()}
+    row["date_met"] = _days(contacts["date_met"])
+    row["agreed_next"] = _days(contacts["agreed_next"])
+    row["status"] = contacts["status"].to_numpy(dtype=object)
+    row["primary"] = primary
+    row["referrer_code"] = index.get_indexer(contacts["referred_by_key"].to_numpy(dtype=object)).astype(np.int64)
+    cadence = _cadence(row, policy, calendar)
+    row.update(cadence)
+    row["warmth"] = _warmth(row, policy)
+    open_rows = primary & ~np.isin(row["status"], list(CLOSED_STATUSES))
+    items = _items(row, open_rows, codes, first_row, contacts, policy, calendar)
+    next_due, next_rule = _next_due(items, codes, size)
+
+    columns: dict[str, Any] = {"primary": primary}
+    for name in _FACT_COLUMNS:
+        values = row[name]
+        columns[name] = _stamps(values) if name in _DATE_FACTS else values
+    columns["cadence_rule"] = row["cadence_rule"]
+    columns["cadence_due"] = _stamps(row["cadence_due"])
+    columns["spaced"] = row["spaced"]
+    columns["warmth"] = row["warmth"]
+    columns["next_due"] = _stamps(next_due[codes])
+    columns["next_rule"] = next_rule[codes]
+    out = pd.concat([contacts, pd.DataFrame(columns, index=contacts.index)], axis=1)
+    followups = _followups(items, row, first_row, contacts, as_of, policy)
+    arrays = EngineArrays(
+        primary=primary, codes=codes, first_row=first_row, date_met=row["date_met"], thanked_on=row["thanked_on"],
+        how_met=_text(contacts["how_met"]), name=contacts["name"].to_numpy(dtype=object),
+        referrer_code=row["referrer_code"], gone_quiet=row["gone_quiet"], warmth=row["warmth"],
+        send_codes=send.codes, send_replied=send.replied, send_channel=send.channel,
+        send_purpose=_text(sends["purpose"]), send_days_to_reply=send.days_to_reply,
+        touch_days=t.days, touch_sent=t.sent, touch_received=t.received,
+    )
+    return Engine(as_of=as_of, policy=policy, followups=followups, contacts=out, sends=sends, touchpoints=touches,
+                  arrays=arrays)
 
 
-def _sends_with_replies(touches: pd.DataFrame) -> pd.DataFrame:
-    """Outgoing touchpoints with whether, when and how fast they were answered."""
-    sends = touches[touches["direction"] == "Sent"].copy()
-    received = touches[touches["direction"] == "Received"]
-    sent_days = sends[["contact_key", "date"]].drop_duplicates().sort_values("date")
-    if len(received) and len(sent_days):
-        answered = pd.merge_asof(
-            received[["contact_key", "date"]].sort_values("date").rename(columns={"date": "received_on"}),
-            sent_days.rename(columns={"date": "sent_on"}),
-            left_on="received_on",
-            right_on="sent_on",
-            by="contact_key",
-            direction="backward",
-        ).dropna(subset=["sent_on"])
-        first_answer = answered.groupby(["contact_key", "sent_on"])["received_on"].min()
-        first_answer.name = "answered_on"
-        sends = sends.join(first_answer, on=["contact_key", "date"])
-    else:
-        sends["answered_on"] = pd.Series(pd.NaT, index=sends.index, dtype="datetime64[ns]")
-    sends["replied"] = (sends["got_reply"] == "Yes") | sends["answered_on"].notna()
-    reply_on = sends["reply_date"].where(sends["reply_date"].notna(), sends["answered_on"])
-    sends["reply_on"] = reply_on.where(sends["replied"])
-    delay = (sends["reply_on"] - sends["date"]).dt.days
-    sends["days_to_reply"] = delay.where(delay >= 0)
-    return sends
+@dataclass
+class _Touches:
+    """The counted touchpoints (a known contact and a date) as arrays, in sheet order."""
+
+    frame: pd.DataFrame
+    codes: np.ndarray
+    days: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.direction = self.frame["direction"].to_numpy(dtype=object)
+        self.sent = self.direction == "Sent"
+        self.received = self.direction == "Received"
 
 
-def _per_event(events: pd.DataFrame, per_contact: pd.Series) -> pd.Series:
-    """A per-contact date spread over the events of that contact (NaT where it has none)."""
-    if per_contact.empty:
-        return pd.Series(pd.NaT, index=events.index, dtype="datetime64[ns]")
-    return events["contact_key"].map(per_contact).astype("datetime64[ns]")
+@dataclass
+class _Sends:
+    """The outgoing touchpoints as arrays (sheet order) and sorted per contact."""
+
+    codes: np.ndarray
+    days: np.ndarray
+    replied: np.ndarray
+    reply_on: np.ndarray
+    days_to_reply: np.ndarray
+    channel: np.ndarray
+    purpose: np.ndarray
+    events: _Events
 
 
-def _first_after(events: pd.DataFrame, bounds: pd.Series, inclusive: bool) -> pd.Series:
-    """Per contact key, the earliest event date after (or on) that contact's bound."""
-    bound = _per_event(events, bounds)
-    later = (events["date"] >= bound) if inclusive else (events["date"] > bound)
-    chosen = events.loc[later, ["contact_key", "date"]]
-    return chosen.groupby("contact_key", sort=False)["date"].min()
+def _sends_with_replies(t: _Touches, size: int) -> tuple[pd.DataFrame, _Sends]:
+    """Outgoing touchpoints with whether, when and how fast they were answered.
 
-
-def _contact_facts(contacts: pd.DataFrame, touches: pd.DataFrame, sends: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Dates and counts per contact key: thank-you, follow-ups, last touches, cool-off.
-
-    Few, wide group-bys rather than many narrow ones: for a tracker of a hundred
-    contacts pandas' per-call overhead, not the data, is the cost.
+    A Received touchpoint answers the contact's latest outgoing day on or before it
+    (an as-of match); each outgoing day takes its earliest answer.
     """
-    primary = contacts[contacts["primary"]].set_index("key")
-    ordered = sends.sort_values("date", kind="stable")
-    by_contact = ordered.groupby("contact_key", sort=False)
-    outgoing = by_contact.agg(
-        sent=("date", "size"),
-        replies=("replied", "sum"),
-        last_outgoing=("date", "max"),
-        last_channel=("channel", "last"),
-        last_reply_on=("reply_on", "max"),
-        median_days_to_reply=("days_to_reply", "median"),
-    )
-    received = touches[touches["direction"] == "Received"]
-    incoming = received.groupby("contact_key", sort=False).agg(received=("date", "size"),
-                                                               last_received=("date", "max"))
-    last_touch = touches.groupby("contact_key", sort=False)["date"].max().rename("last_touch")
-    thanks = ordered[ordered["purpose"] == "Thank-you"]
-    thanks_by_contact = thanks.groupby("contact_key", sort=False).agg(
-        thanked_no_meeting=("date", "min"), thank_you_channel=("channel", "first")
-    )
-    tail = by_contact.tail(policy.cool_off_unanswered)
-    unanswered = (~tail["replied"]).groupby(tail["contact_key"], sort=False).sum().rename("unanswered_streak")
-    rated = touches.loc[touches["reply_quality"].isin(("Brief", "Warm")), ["contact_key", "reply_quality"]]
-    quality = rated.groupby(["contact_key", "reply_quality"]).size().unstack(fill_value=0)
-    quality = quality.reindex(columns=["Brief", "Warm"], fill_value=0).rename(
-        columns={"Brief": "brief_replies", "Warm": "warm_replies"})
-    facts = pd.concat([outgoing, incoming, last_touch, thanks_by_contact, unanswered, quality],
-                      axis=1).reindex(primary.index)
+    position = np.flatnonzero(t.sent)
+    codes, days = t.codes[position], t.days[position]
+    frame = t.frame.iloc[position]
+    answered = np.full(len(position), NAT, dtype=np.int64)
+    received = np.flatnonzero(t.received)
+    if len(received) and len(position):
+        sent_keys = np.unique(codes * _SPAN + (days - _DAY0))
+        received_keys = t.codes[received] * _SPAN + (t.days[received] - _DAY0)
+        match = np.searchsorted(sent_keys, received_keys, side="right") - 1
+        ok = match >= 0
+        ok[ok] = sent_keys[match[ok]] // _SPAN == t.codes[received[ok]]
+        first_answer = np.full(len(sent_keys), _BIG, dtype=np.int64)
+        np.minimum.at(first_answer, match[ok], t.days[received[ok]])
+        first_answer[first_answer == _BIG] = NAT
+        answered = first_answer[np.searchsorted(sent_keys, codes * _SPAN + (days - _DAY0))]
+    replied = (frame["got_reply"].to_numpy(dtype=object) == "Yes") | (answered != NAT)
+    reply_date = _days(frame["reply_date"])
+    reply_on = np.where(reply_date != NAT, reply_date, answered)
+    reply_on = np.where(replied, reply_on, NAT)
+    delay = (reply_on - days).astype(np.float64)
+    days_to_reply = np.where((reply_on != NAT) & (reply_on >= days), delay, np.nan)
+    sends = frame.assign(answered_on=_stamps(answered), replied=replied, reply_on=_stamps(reply_on),
+                         days_to_reply=days_to_reply)
+    send = _Sends(codes=codes, days=days, replied=replied, reply_on=reply_on, days_to_reply=days_to_reply,
+                  channel=_text(frame["channel"]), purpose=frame["purpose"].to_numpy(dtype=object),
+                  events=_Events(codes, days, size))
+    return sends, send
 
-    facts["last_reply"] = facts[["last_received", "last_reply_on"]].max(axis=1)
-    met = primary["date_met"].notna()
-    from_touches = _first_after(thanks, primary["date_met"], inclusive=True).reindex(facts.index)
-    from_touches = from_touches.where(met, facts["thanked_no_meeting"])
-    facts["thanked_on"] = pd.concat([from_touches, primary["thank_you_sent"]], axis=1).min(axis=1)
-    facts["first_follow_up_on"] = _first_after(ordered, facts["thanked_on"], inclusive=False)
-    facts["second_follow_up_on"] = _first_after(ordered, facts["first_follow_up_on"], inclusive=False)
-    firsts = ordered[ordered["date"] == _per_event(ordered, facts["first_follow_up_on"])]
-    facts["first_follow_up_channel"] = firsts.groupby("contact_key", sort=False)["channel"].first()
-    facts["agreed_met_on"] = _first_after(touches, primary["agreed_next"], inclusive=True)
-    for count in ("sent", "replies", "received", "unanswered_streak", "brief_replies", "warm_replies"):
-        facts[count] = facts[count].fillna(0).astype(int)
+
+#: Per-contact facts added to the contacts table, in column order.
+_FACT_COLUMNS: tuple[str, ...] = (
+    "sent", "replies", "last_outgoing", "last_channel", "median_days_to_reply", "received", "last_touch",
+    "thank_you_channel", "unanswered_streak", "brief_replies", "warm_replies", "last_reply", "thanked_on",
+    "first_follow_up_on", "second_follow_up_on", "first_follow_up_channel", "agreed_met_on", "gone_quiet",
+    "cool_off",
+)
+_DATE_FACTS = frozenset({"last_outgoing", "last_touch", "last_reply", "thanked_on", "first_follow_up_on",
+                         "second_follow_up_on", "agreed_met_on"})
+
+
+def _first_text(events: _Events, values: np.ndarray, mask: np.ndarray | None, last: bool = False) -> np.ndarray:
+    """Per contact, the first (or last) non-blank value among the sorted events in ``mask``."""
+    present = np.array([v is not None for v in values], dtype=bool) if len(values) else np.zeros(0, dtype=bool)
+    chosen = present if mask is None else present & mask
+    codes, positions = events.last_of_each(chosen) if last else events.first_of_each(chosen)
+    return _spread(events.contacts, codes, values[positions], None)
+
+
+def _median_per_contact(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per contact code, the median of its non-NaN values (NaN if none)."""
+    keep = ~np.isnan(values)
+    codes, values = codes[keep], values[keep]
+    order = np.lexsort((values, codes))
+    codes, values = codes[order], values[order]
+    counts = np.bincount(codes, minlength=size)
+    starts = np.cumsum(counts) - counts
+    result = np.full(size, np.nan)
+    has = np.flatnonzero(counts)
+    low = starts[has] + (counts[has] - 1) // 2
+    high = starts[has] + counts[has] // 2
+    result[has] = (values[low] + values[high]) / 2
+    return result
+
+
+def _contact_facts(contacts: pd.DataFrame, first_row: np.ndarray, t: _Touches, send: _Sends, size: int,
+                   policy: Policy) -> dict[str, np.ndarray]:
+    """Dates and counts per contact code: thank-you, follow-ups, last touches, cool-off."""
+    events = send.events
+    sorted_replied = events.take(send.replied)
+    sorted_channel = events.take(send.channel)
+    facts: dict[str, np.ndarray] = {
+        "sent": events.count(),
+        "replies": np.bincount(send.codes, weights=send.replied, minlength=size).astype(np.int64),
+        "last_outgoing": events.max_day(),
+        "last_channel": _first_text(events, sorted_channel, None, last=True),
+        "median_days_to_reply": _median_per_contact(send.codes, send.days_to_reply, size),
+    }
+    received = t.received
+    facts["received"] = np.bincount(t.codes[received], minlength=size)
+    last_received = np.full(size, NAT, dtype=np.int64)
+    np.maximum.at(last_received, t.codes[received], t.days[received])
+    last_touch = np.full(size, NAT, dtype=np.int64)
+    np.maximum.at(last_touch, t.codes, t.days)
+    facts["last_touch"] = last_touch
+    is_thanks = events.take(send.purpose) == "Thank-you"
+    facts["thank_you_channel"] = _first_text(events, sorted_channel, is_thanks)
+    # The last ``cool_off_unanswered`` outgoing touches of each contact, latest last.
+    from_end = events.ends[events.codes] - 1 - np.arange(len(events.codes))
+    tail = from_end < policy.cool_off_unanswered
+    facts["unanswered_streak"] = np.bincount(events.codes[tail], weights=~sorted_replied[tail],
+                                             minlength=size).astype(np.int64)
+    quality = t.frame["reply_quality"].to_numpy(dtype=object)
+    facts["brief_replies"] = np.bincount(t.codes[quality == "Brief"], minlength=size)
+    facts["warm_replies"] = np.bincount(t.codes[quality == "Warm"], minlength=size)
+    last_reply_on = np.full(size, NAT, dtype=np.int64)
+    np.maximum.at(last_reply_on, send.codes, send.reply_on)
+    facts["last_reply"] = np.maximum(last_received, last_reply_on)
+
+    date_met = _days(contacts["date_met"])[first_row]
+    thank_you_sent = _days(contacts["thank_you_sent"])[first_row]
+    agreed_next = _days(contacts["agreed_next"])[first_row]
+    thanks = _Events(events.codes[is_thanks], events.days[is_thanks], size)
+    met = date_met != NAT
+    from_touches = np.where(met, thanks.first_after(date_met, inclusive=True), thanks.min_day())
+    facts["thanked_on"] = _earliest(from_touches, thank_you_sent)
+    first = events.first_after(facts["thanked_on"], inclusive=False)
+    facts["first_follow_up_on"] = first
+    facts["second_follow_up_on"] = events.first_after(first, inclusive=False)
+    on_first = (first[events.codes] == events.days) & (events.days != NAT)
+    facts["first_follow_up_channel"] = _first_text(events, sorted_channel, on_first)
+    everything = _Events(t.codes, t.days, size)
+    facts["agreed_met_on"] = everything.first_after(agreed_next, inclusive=True)
+    for count in ("sent", "received", "brief_replies", "warm_replies"):
+        facts[count] = facts[count].astype(np.int64)
     silent = (facts["sent"] >= policy.cool_off_unanswered) & (facts["unanswered_streak"] >= policy.cool_off_unanswered)
     facts["gone_quiet"] = silent & (policy.cool_off_unanswered > 0)
     facts["cool_off"] = facts["gone_quiet"] | ((facts["brief_replies"] > 0) & (facts["warm_replies"] == 0))
-    return facts.drop(columns=["last_received", "last_reply_on", "thanked_no_meeting"])
+    return facts
 
 
-def _cadence(contacts: pd.DataFrame, policy: Policy, calendar: _Calendar) -> pd.DataFrame:
-    """The cadence rule each contact is on and its due date, spacing applied."""
-    met = contacts["date_met"].notna()
-    thanked = contacts["thanked_on"].notna()
-    first = contacts["first_follow_up_on"].notna()
-    second = contacts["second_follow_up_on"].notna()
-    wrote = contacts["last_outgoing"].notna()
-    keep_in_touch_days = np.where(contacts["cool_off"], policy.keep_in_touch_days * policy.cool_off_factor,
+def _earliest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise earliest of two day arrays, ignoring NaT."""
+    return np.where(a == NAT, b, np.where(b == NAT, a, np.minimum(a, b)))
+
+
+def _cadence(row: dict[str, np.ndarray], policy: Policy, calendar: _Calendar) -> dict[str, np.ndarray]:
+    """The cadence rule each contact row is on and its due date, spacing applied."""
+    met = row["date_met"] != NAT
+    thanked = row["thanked_on"] != NAT
+    first = row["first_follow_up_on"] != NAT
+    second = row["second_follow_up_on"] != NAT
+    wrote = row["last_outgoing"] != NAT
+    keep_in_touch_days = np.where(row["cool_off"], policy.keep_in_touch_days * policy.cool_off_factor,
                                   policy.keep_in_touch_days)
     conditions = [
         ~met & wrote,
@@ -260,143 +504,161 @@ def _cadence(contacts: pd.DataFrame, policy: Policy, calendar: _Calendar) -> pd.
         met & thanked & first & second,
     ]
     rules = ["keep-in-touch", "thank-you", "first-follow-up", "second-follow-up", "keep-in-touch"]
+    keep_in_touch = calendar.add(row["last_outgoing"], keep_in_touch_days)
     dues = [
-        calendar.add(contacts["last_outgoing"], keep_in_touch_days),
-        calendar.add(contacts["date_met"], policy.thank_you_days),
-        calendar.add(contacts["thanked_on"], policy.first_follow_up_days),
-        calendar.add(contacts["first_follow_up_on"], policy.second_follow_up_days),
-        calendar.add(contacts["last_outgoing"], keep_in_touch_days),
+        keep_in_touch,
+        calendar.add(row["date_met"], policy.thank_you_days),
+        calendar.add(row["thanked_on"], policy.first_follow_up_days),
+        calendar.add(row["first_follow_up_on"], policy.second_follow_up_days),
+        keep_in_touch,
     ]
-    rule = np.select(conditions, rules, default="")
-    due = pd.Series(np.select(conditions, [d.to_numpy() for d in dues], default=np.datetime64("NaT")),
-                    index=contacts.index, dtype="datetime64[ns]")
-    spaced = calendar.add(contacts["last_outgoing"], policy.spacing_days)
-    pushed = due.notna() & spaced.notna() & (spaced > due)
-    return pd.DataFrame(
-        {
-            "cadence_rule": rule,
-            "cadence_due": due.where(~pushed, spaced),
-            "spaced": pushed,
-        },
-        index=contacts.index,
-    )
+    rule = np.select(conditions, rules, default="").astype(object)
+    due = np.select(conditions, dues, default=NAT)
+    spaced = calendar.add(row["last_outgoing"], policy.spacing_days)
+    pushed = (due != NAT) & (spaced != NAT) & (spaced > due)
+    return {"cadence_rule": rule, "cadence_due": np.where(pushed, spaced, due), "spaced": pushed}
 
 
-def _warmth(contacts: pd.DataFrame, policy: Policy) -> pd.Series:
+def _warmth(row: dict[str, np.ndarray], policy: Policy) -> np.ndarray:
     """Booster (quick or warm replies), Obligate (late or brief), Curmudgeon (silent to 2+), else unknown."""
-    replied = contacts["replies"] > 0
-    quick = contacts["median_days_to_reply"].le(policy.quick_reply_days)
-    warm = contacts["warm_replies"] > 0
-    brief = contacts["brief_replies"] > 0
+    replied = row["replies"] > 0
+    quick = row["median_days_to_reply"] <= policy.quick_reply_days
+    warm = row["warm_replies"] > 0
+    brief = row["brief_replies"] > 0
     booster = replied & (warm | (quick & ~brief))
-    curmudgeon = ~replied & (contacts["sent"] >= 2)
-    return pd.Series(
-        np.select([booster, replied, curmudgeon], ["Booster", "Obligate", "Curmudgeon"], default="unknown"),
-        index=contacts.index,
+    curmudgeon = ~replied & (row["sent"] >= 2)
+    return np.select([booster, replied, curmudgeon], ["Booster", "Obligate", "Curmudgeon"],
+                     default="unknown").astype(object)
+
+
+@dataclass
+class _Items:
+    """Every follow-up item: the row it is for (the referrer's, for updates), rule, due day, the referred row."""
+
+    rows: np.ndarray
+    rules: np.ndarray
+    due: np.ndarray
+    about: np.ndarray  # row of the referred contact, or -1
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _items(row: dict[str, np.ndarray], open_rows: np.ndarray, codes: np.ndarray, first_row: np.ndarray,
+           contacts: pd.DataFrame, policy: Policy, calendar: _Calendar) -> _Items:
+    """Cadence items, then agreed dates, then referrer updates, each in sheet order."""
+    agreed = row["agreed_next"]
+    agreed_open = open_rows & (agreed != NAT) & (row["agreed_met_on"] == NAT)
+    cadence_due = row["cadence_due"]
+    replaced = agreed_open & (agreed <= cadence_due)
+    cadence = np.flatnonzero(open_rows & (cadence_due != NAT) & ~replaced)
+    agreed_rows = np.flatnonzero(agreed_open)
+    updates, referrers, update_due = _referrer_updates(row, open_rows, codes, first_row, contacts, policy, calendar)
+    return _Items(
+        rows=np.concatenate([cadence, agreed_rows, referrers]).astype(np.int64),
+        rules=np.concatenate([row["cadence_rule"][cadence], np.full(len(agreed_rows), "agreed-date", dtype=object),
+                              np.full(len(referrers), "referrer-update", dtype=object)]),
+        due=np.concatenate([cadence_due[cadence], agreed[agreed_rows], update_due]).astype(np.int64),
+        about=np.concatenate([np.full(len(cadence) + len(agreed_rows), -1), updates]).astype(np.int64),
     )
 
 
-def _open(contacts: pd.DataFrame) -> pd.Series:
-    return contacts["primary"] & ~contacts["status"].isin(CLOSED_STATUSES)
-
-
-def _items(contacts: pd.DataFrame, policy: Policy, calendar: _Calendar, as_of: dt.date) -> pd.DataFrame:
-    """Every follow-up item as a table: key, rule, due, and what the why-text needs."""
-    active = contacts[_open(contacts)]
-    agreed_open = active["agreed_next"].notna() & active["agreed_met_on"].isna()
-    cadence = active[active["cadence_due"].notna()]
-    cadence_replaced = agreed_open.reindex(cadence.index) & (active["agreed_next"].reindex(cadence.index)
-                                                             <= cadence["cadence_due"])
-    cadence = cadence[~cadence_replaced]
-    frames = [
-        pd.DataFrame({"key": cadence["key"], "rule": cadence["cadence_rule"], "due": cadence["cadence_due"],
-                      "about": None}),
-    ]
-    agreed = active[agreed_open]
-    frames.append(pd.DataFrame({"key": agreed["key"], "rule": "agreed-date", "due": agreed["agreed_next"],
-                                "about": None}))
-    frames.append(_referrer_updates(contacts, policy, calendar))
-    items = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
-        pd.DataFrame({"key": pd.Series([], dtype=object), "rule": pd.Series([], dtype=object),
-                      "due": pd.Series([], dtype="datetime64[ns]"), "about": pd.Series([], dtype=object)})
-    items["due"] = items["due"].astype("datetime64[ns]")
-    return items
-
-
-def _referrer_updates(contacts: pd.DataFrame, policy: Policy, calendar: _Calendar) -> pd.DataFrame:
-    """One item per referred contact met: tell the referrer how it went."""
-    referred = contacts[contacts["primary"] & contacts["referred_by_key"].notna() & contacts["date_met"].notna()]
-    referrers = contacts[_open(contacts)].set_index("key")
-    referred = referred[referred["referred_by_key"].isin(referrers.index)
-                        & (referred["referred_by_key"] != referred["key"])]
-    if referred.empty:
-        return pd.DataFrame(columns=["key", "rule", "due", "about"])
-    referrer = referrers.loc[referred["referred_by_key"]]
-    last_to_referrer = referrer["last_outgoing"].to_numpy()
-    met = referred["date_met"].to_numpy()
+def _referrer_updates(row: dict[str, np.ndarray], open_rows: np.ndarray, codes: np.ndarray, first_row: np.ndarray,
+                      contacts: pd.DataFrame, policy: Policy,
+                      calendar: _Calendar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One item per referred contact met: tell the referrer how it went. (referred rows, referrer rows, due days)."""
+    empty = np.zeros(0, dtype=np.int64)
+    candidates = np.flatnonzero(row["primary"] & (row["date_met"] != NAT) & (row["referrer_code"] >= 0))
+    if not len(candidates):
+        return empty, empty, empty
+    referrer_code = row["referrer_code"][candidates]
+    referrer = first_row[referrer_code]
+    keep = open_rows[referrer] & (referrer_code != codes[candidates])
+    referred, referrer = candidates[keep], referrer[keep]
+    last_to_referrer = row["last_outgoing"][referrer]
+    met = row["date_met"][referred]
     # Satisfied by any outgoing touch to the referrer on or after the meeting.
-    told = (~np.isnat(last_to_referrer)) & (last_to_referrer >= met)
-    due = calendar.add(referred["date_met"], policy.referrer_update_days)
-    spaced = calendar.add(pd.Series(last_to_referrer, index=referred.index), policy.spacing_days)
-    due = due.where(~(spaced.notna() & (spaced > due)), spaced)
-    keep = ~told
-    return pd.DataFrame({"key": referred["referred_by_key"][keep], "rule": "referrer-update", "due": due[keep],
-                         "about": referred["key"][keep]})
+    told = (last_to_referrer != NAT) & (last_to_referrer >= met)
+    due = calendar.add(met, policy.referrer_update_days)
+    spaced = calendar.add(last_to_referrer, policy.spacing_days)
+    due = np.where((spaced != NAT) & (spaced > due), spaced, due)
+    return referred[~told], referrer[~told], due[~told]
 
 
-def _next_due(items: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
-    if items.empty:
-        return pd.DataFrame({"next_due": pd.Series([], dtype="datetime64[ns]"), "next_rule": pd.Series([], dtype=object)})
-    first = items.sort_values(["due"], kind="stable").drop_duplicates("key")
-    return first.set_index("key")[["due", "rule"]].rename(columns={"due": "next_due", "rule": "next_rule"})
+def _next_due(items: _Items, codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per contact code, the earliest item's due day and rule (the first listed on a tie)."""
+    next_due = np.full(size, NAT, dtype=np.int64)
+    next_rule = np.full(size, None, dtype=object)
+    if not len(items):
+        return next_due, next_rule
+    item_codes = codes[items.rows]
+    order = np.argsort(items.due, kind="stable")
+    _, first = np.unique(item_codes[order], return_index=True)
+    chosen = order[first]
+    next_due[item_codes[chosen]] = items.due[chosen]
+    next_rule[item_codes[chosen]] = items.rules[chosen]
+    return next_due, next_rule
 
 
-def _state(due: dt.date, as_of: dt.date, policy: Policy) -> str:
-    if due < as_of:
-        return "overdue"
-    if (due - as_of).days <= policy.upcoming_days:
-        return "upcoming"
-    return "later"
-
-
-def _followups(items: pd.DataFrame, contacts: pd.DataFrame, as_of: dt.date, policy: Policy) -> list[Followup]:
+def _followups(items: _Items, row: dict[str, np.ndarray], first_row: np.ndarray, contacts: pd.DataFrame,
+               as_of: dt.date, policy: Policy) -> list[Followup]:
     """Turn the item table into Followup records with their plain-words reasons."""
-    if items.empty:
+    if not len(items):
         return []
-    people = contacts[contacts["primary"]].set_index("key")
-    needed = ["name", "organization", "row", "how_met", "date_met", "thanked_on", "first_follow_up_on",
-              "last_outgoing", "agreed_next", "cool_off", "gone_quiet", "spaced", "last_channel",
-              "thank_you_channel", "first_follow_up_channel"]
-    rows = items.join(people[needed], on="key")
-    rows = rows.join(people[["name", "date_met"]].add_prefix("about_"), on="about")
+    at = items.rows
+    about = items.about
+    has_about = about >= 0
+    about_at = np.where(has_about, about, 0)
+
+    def dates(values: np.ndarray, where: np.ndarray) -> list[dt.date | None]:
+        return values[where].view("datetime64[D]").tolist()
+
+    names = contacts["name"].to_numpy(dtype=object)
+    fields = {
+        "name": names[at].tolist(),
+        "organization": _text(contacts["organization"])[at].tolist(),
+        "row": contacts["row"].to_numpy()[at].tolist(),
+        "how_met": _text(contacts["how_met"])[at].tolist(),
+        "rule": items.rules.tolist(),
+        "due": items.due.view("datetime64[D]").tolist(),
+        "date_met": dates(row["date_met"], at),
+        "thanked_on": dates(row["thanked_on"], at),
+        "first_follow_up_on": dates(row["first_follow_up_on"], at),
+        "last_outgoing": dates(row["last_outgoing"], at),
+        "agreed_next": dates(row["agreed_next"], at),
+        "cool_off": row["cool_off"][at].tolist(),
+        "gone_quiet": row["gone_quiet"][at].tolist(),
+        "spaced": row["spaced"][at].tolist(),
+        "last_channel": row["last_channel"][at].tolist(),
+        "thank_you_channel": row["thank_you_channel"][at].tolist(),
+        "first_follow_up_channel": row["first_follow_up_channel"][at].tolist(),
+        "about_name": np.where(has_about, names[about_at], None).tolist(),
+        "about_date_met": dates(row["date_met"], about_at),
+    }
+    # State and order worked out for all items at once: overdue first (most overdue first), then by due date.
+    late = np.int64((as_of - dt.date(1970, 1, 1)).days) - items.due
+    state = np.where(late > 0, 0, np.where(-late <= policy.upcoming_days, 1, 2))
+    days_overdue = np.where(late > 0, late, 0)
+    order = np.lexsort((np.asarray(fields["row"], dtype=np.int64), items.due, -days_overdue, state))
+    states = np.array(_STATES, dtype=object)[state].tolist()
+    fields["state"] = states
+    fields["days_overdue"] = days_overdue.tolist()
+    keys = list(fields)
+    columns = [[column[i] for i in order.tolist()] for column in fields.values()]
     result: list[Followup] = []
-    columns = list(rows.columns)
-    # Column lists zipped into records: the same values as to_dict("records"), several times sooner.
-    for values in zip(*(rows[column].tolist() for column in columns)):
-        item = dict(zip(columns, values))
-        due = item["due"].date()
-        state = _state(due, as_of, policy)
-        result.append(
-            Followup(
-                contact=item["name"],
-                organization=item["organization"],
-                rule=item["rule"],
-                due=due,
-                days_overdue=(as_of - due).days if state == "overdue" else 0,
-                state=state,
-                why=_why(item, policy),
-                suggested_channel=_suggest(item),
-                contact_row=int(item["row"]),
-                about=item["about_name"] if isinstance(item["about"], str) else None,
-            )
-        )
-    order = {"overdue": 0, "upcoming": 1, "later": 2}
-    result.sort(key=lambda f: (order[f.state], -f.days_overdue, f.due, f.contact_row))
+    append = result.append
+    for values in zip(*columns):
+        item = dict(zip(keys, values))
+        append(Followup(item["name"], item["organization"], item["rule"], item["due"], item["days_overdue"],
+                        item["state"], _why(item, policy), _suggest(item), item["row"], item["about_name"]))
     return result
 
 
-def _day(value: Any) -> str:
-    return value.date().isoformat() if not pd.isna(value) else "?"
+_STATES = ("overdue", "upcoming", "later")
+
+
+def _day(value: dt.date | None) -> str:
+    return value.isoformat() if value is not None else "?"
 
 
 def _why(person: dict[str, Any], policy: Policy) -> str:

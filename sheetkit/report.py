@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetkit import __version__
@@ -58,28 +59,27 @@ class Report:
     def by_state(self, state: str) -> list[Followup]:
         return [f for f in self.engine.followups if f.state == state]
 
+    def contact_columns(self) -> dict[str, list[Any]]:
+        """The JSON contract's contact fields as columns (sheet order), dates as YYYY-MM-DD, blanks as None."""
+        contacts = self.engine.contacts
+        return {
+            "name": contacts["name"].tolist(),
+            "organization": _plain(contacts["organization"]),
+            "status": _plain(contacts["status"]),
+            "date_met": _iso(contacts["date_met"]),
+            "last_outgoing": _iso(contacts["last_outgoing"]),
+            "last_reply": _iso(contacts["last_reply"]),
+            "sent": contacts["sent"].to_numpy(dtype=np.int64).tolist(),
+            "replies": contacts["replies"].to_numpy(dtype=np.int64).tolist(),
+            "next_due": _iso(contacts["next_due"]),
+            "rule": _plain(contacts["next_rule"]),
+            "warmth": _plain(contacts["warmth"]),
+        }
+
     def contact_rows(self) -> list[dict[str, Any]]:
         """One dict per contact (sheet order) with the JSON contract's keys, dates as YYYY-MM-DD."""
-        contacts = self.engine.contacts
-        frame = pd.DataFrame(
-            {
-                "name": contacts["name"],
-                "organization": contacts["organization"],
-                "status": contacts["status"],
-                "date_met": _iso(contacts["date_met"]),
-                "last_outgoing": _iso(contacts["last_outgoing"]),
-                "last_reply": _iso(contacts["last_reply"]),
-                "sent": contacts["sent"].fillna(0).astype(int),
-                "replies": contacts["replies"].fillna(0).astype(int),
-                "next_due": _iso(contacts["next_due"]),
-                "rule": contacts["next_rule"].astype(object).where(contacts["next_rule"].notna(), None),
-                "warmth": contacts["warmth"],
-            }
-        ).astype(object)
-        frame = frame.where(frame.notna(), None)
-        # Column lists zipped into records: the same values as to_dict("records"), several times sooner.
-        columns = (frame[key].tolist() for key in CONTACT_FIELDS)
-        return [dict(zip(CONTACT_FIELDS, values)) for values in zip(*columns)]
+        columns = self.contact_columns()
+        return [dict(zip(CONTACT_FIELDS, values)) for values in zip(*(columns[key] for key in CONTACT_FIELDS))]
 
     def to_json(self) -> dict[str, Any]:
         """The ``sheetkit.report/1`` document."""
@@ -99,8 +99,22 @@ class Report:
         }
 
 
-def _iso(series: pd.Series) -> pd.Series:
-    return series.dt.strftime("%Y-%m-%d").astype(object).where(series.notna(), None)
+def _iso(series: pd.Series) -> list[str | None]:
+    """Dates as YYYY-MM-DD text (numpy formats them in C), NaT as None."""
+    days = series.to_numpy(dtype="datetime64[D]")
+    text = days.astype(str).astype(object)
+    text[np.isnat(days)] = None
+    return text.tolist()
+
+
+def _plain(series: pd.Series) -> list[Any]:
+    """An object column as a list, pandas' NaN as None."""
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return values.tolist()
 
 
 def build_report(path: Path, config: Config, as_of: dt.date) -> Report:
