@@ -602,107 +602,105 @@ def _next_due(items: _Items, codes: np.ndarray, size: int) -> tuple[np.ndarray, 
 
 def _followups(items: _Items, row: dict[str, np.ndarray], first_row: np.ndarray, contacts: pd.DataFrame,
                as_of: dt.date, policy: Policy) -> list[Followup]:
-    """Turn the item table into Followup records with their plain-words reasons."""
+    """Turn the item table into Followup records with their plain-words reasons.
+
+    Sorted overdue first (most overdue first), then upcoming, then later, each by due
+    date and sheet row; ties keep the item order (cadence, agreed date, referrer update).
+    """
     if not len(items):
         return []
-    at = items.rows
-    about = items.about
-    has_about = about >= 0
-    about_at = np.where(has_about, about, 0)
-
-    def dates(values: np.ndarray, where: np.ndarray) -> list[dt.date | None]:
-        return values[where].view("datetime64[D]").tolist()
-
-    names = contacts["name"].to_numpy(dtype=object)
-    fields = {
-        "name": names[at].tolist(),
-        "organization": _text(contacts["organization"])[at].tolist(),
-        "row": contacts["row"].to_numpy()[at].tolist(),
-        "how_met": _text(contacts["how_met"])[at].tolist(),
-        "rule": items.rules.tolist(),
-        "due": items.due.view("datetime64[D]").tolist(),
-        "date_met": dates(row["date_met"], at),
-        "thanked_on": dates(row["thanked_on"], at),
-        "first_follow_up_on": dates(row["first_follow_up_on"], at),
-        "last_outgoing": dates(row["last_outgoing"], at),
-        "agreed_next": dates(row["agreed_next"], at),
-        "cool_off": row["cool_off"][at].tolist(),
-        "gone_quiet": row["gone_quiet"][at].tolist(),
-        "spaced": row["spaced"][at].tolist(),
-        "last_channel": row["last_channel"][at].tolist(),
-        "thank_you_channel": row["thank_you_channel"][at].tolist(),
-        "first_follow_up_channel": row["first_follow_up_channel"][at].tolist(),
-        "about_name": np.where(has_about, names[about_at], None).tolist(),
-        "about_date_met": dates(row["date_met"], about_at),
-    }
-    # State and order worked out for all items at once: overdue first (most overdue first), then by due date.
-    late = np.int64((as_of - dt.date(1970, 1, 1)).days) - items.due
+    late = np.int64((as_of - _EPOCH).days) - items.due
     state = np.where(late > 0, 0, np.where(-late <= policy.upcoming_days, 1, 2))
     days_overdue = np.where(late > 0, late, 0)
-    order = np.lexsort((np.asarray(fields["row"], dtype=np.int64), items.due, -days_overdue, state))
-    states = np.array(_STATES, dtype=object)[state].tolist()
-    fields["state"] = states
-    fields["days_overdue"] = days_overdue.tolist()
-    keys = list(fields)
-    columns = [[column[i] for i in order.tolist()] for column in fields.values()]
-    result: list[Followup] = []
-    append = result.append
-    for values in zip(*columns):
-        item = dict(zip(keys, values))
-        append(Followup(item["name"], item["organization"], item["rule"], item["due"], item["days_overdue"],
-                        item["state"], _why(item, policy), _suggest(item), item["row"], item["about_name"]))
-    return result
+    sheet_rows = contacts["row"].to_numpy(dtype=np.int64)
+    order = np.lexsort((sheet_rows[items.rows], items.due, -days_overdue, state))
+    at, rules, due, about = items.rows[order], items.rules[order], items.due[order], items.about[order]
+    names = contacts["name"].to_numpy(dtype=object)
+    about_names = np.where(about >= 0, names[np.maximum(about, 0)], None)
+    why = _why(rules, at, about, names, row, _text(contacts["how_met"]), policy)
+    suggested = _suggest(rules, row["last_channel"][at], row["thank_you_channel"][at],
+                         row["first_follow_up_channel"][at])
+    return list(map(
+        Followup,
+        names[at].tolist(),
+        _text(contacts["organization"])[at].tolist(),
+        rules.tolist(),
+        due.view("datetime64[D]").tolist(),
+        days_overdue[order].tolist(),
+        np.array(_STATES, dtype=object)[state[order]].tolist(),
+        why.tolist(),
+        suggested.tolist(),
+        sheet_rows[at].tolist(),
+        about_names.tolist(),
+    ))
 
 
 _STATES = ("overdue", "upcoming", "later")
+_EPOCH = dt.date(1970, 1, 1)
 
 
-def _day(value: dt.date | None) -> str:
-    return value.isoformat() if value is not None else "?"
-
-
-def _why(person: dict[str, Any], policy: Policy) -> str:
-    """The reason an item is due, in plain words."""
-    rule = person["rule"]
-    if rule == "thank-you":
-        how = person["how_met"]
-        where = f" at {_article(how.lower())}" if isinstance(how, str) and how not in ("Other", "Referral") else ""
-        text = f"Met {_day(person['date_met'])}{where}; no thank-you yet"
-    elif rule == "first-follow-up":
-        text = f"Thanked {_day(person['thanked_on'])}; nothing sent since, so a first follow-up is due"
-    elif rule == "second-follow-up":
-        text = f"First follow-up sent {_day(person['first_follow_up_on'])}; time for a second, in another form"
-    elif rule == "keep-in-touch":
-        text = f"Last wrote {_day(person['last_outgoing'])}; keep in touch every {policy.keep_in_touch_days} days"
-        if person["cool_off"]:
-            reason = (f"no reply to the last {policy.cool_off_unanswered} messages" if person["gone_quiet"]
-                      else "their replies have been brief")
-            text += (f"; cooling off ({reason}), so the interval is "
-                     f"{policy.keep_in_touch_days * policy.cool_off_factor} days")
-    elif rule == "agreed-date":
-        return f"You agreed to be in touch again on {_day(person['agreed_next'])}; nothing heard since"
-    else:
-        return (f"{person['name']} referred you to {person['about_name']}, whom you met "
-                f"{_day(person['about_date_met'])}; "
-                f"tell {person['name'].split()[0]} how it went")
-    if person["spaced"] and rule != "agreed-date":
-        text += f" (held until {policy.spacing_days} days after your last message)"
+def _iso(days: np.ndarray) -> np.ndarray:
+    """Day numbers as YYYY-MM-DD text (formatted by numpy), '?' for a blank."""
+    text = days.view("datetime64[D]").astype(str).astype(object)
+    text[days == NAT] = "?"
     return text
+
+
+def _why(rules: np.ndarray, at: np.ndarray, about: np.ndarray, names: np.ndarray, row: dict[str, np.ndarray],
+         how_met: np.ndarray, policy: Policy) -> np.ndarray:
+    """The reason each item is due, in plain words: one text pattern per rule, filled column-wise."""
+    why = np.empty(len(rules), dtype=object)
+
+    def fill(rule: str, pattern: str, *columns: np.ndarray) -> np.ndarray:
+        chosen = rules == rule
+        if chosen.any():
+            why[chosen] = list(map(pattern.format, *(column[chosen] for column in columns)))
+        return chosen
+
+    where = {how: (f" at {_article(how.lower())}" if isinstance(how, str) and how not in ("Other", "Referral") else "")
+             for how in dict.fromkeys(how_met[at].tolist())}
+    places = np.array([where[how] for how in how_met[at].tolist()], dtype=object)
+    thank_you = fill("thank-you", "Met {}{}; no thank-you yet", _iso(row["date_met"][at]), places)
+    first = fill("first-follow-up", "Thanked {}; nothing sent since, so a first follow-up is due",
+                 _iso(row["thanked_on"][at]))
+    second = fill("second-follow-up", "First follow-up sent {}; time for a second, in another form",
+                  _iso(row["first_follow_up_on"][at]))
+    cooling = np.where(
+        row["cool_off"][at],
+        np.where(row["gone_quiet"][at],
+                 f"; cooling off (no reply to the last {policy.cool_off_unanswered} messages), so the interval is "
+                 f"{policy.keep_in_touch_days * policy.cool_off_factor} days",
+                 f"; cooling off (their replies have been brief), so the interval is "
+                 f"{policy.keep_in_touch_days * policy.cool_off_factor} days"),
+        "",
+    ).astype(object)
+    keep = fill("keep-in-touch", "Last wrote {}; keep in touch every " + str(policy.keep_in_touch_days) + " days{}",
+                _iso(row["last_outgoing"][at]), cooling)
+    fill("agreed-date", "You agreed to be in touch again on {}; nothing heard since", _iso(row["agreed_next"][at]))
+    referrer = rules == "referrer-update"
+    if referrer.any():
+        who = names[at[referrer]]
+        why[referrer] = [
+            f"{name} referred you to {referred}, whom you met {met}; tell {name.split()[0]} how it went"
+            for name, referred, met in zip(who.tolist(), names[about[referrer]].tolist(),
+                                           _iso(row["date_met"][about[referrer]]).tolist())
+        ]
+    held = (thank_you | first | second | keep) & row["spaced"][at]
+    why[held] = why[held] + f" (held until {policy.spacing_days} days after your last message)"
+    return why
 
 
 def _article(phrase: str) -> str:
     return ("an " if phrase[:1] in "aeiou" else "a ") + phrase
 
 
-def _suggest(person: dict[str, Any]) -> str:
-    """A channel unlike the last one used with this person (and, for follow-ups, unlike the earlier ones)."""
-    avoid = {person["last_channel"]}
-    rule = person["rule"]
-    if rule == "first-follow-up":
-        avoid.add(person["thank_you_channel"])
-    elif rule == "second-follow-up":
-        avoid.update({person["thank_you_channel"], person["first_follow_up_channel"]})
-    for channel in CHANNEL_ROTATION:
-        if channel not in avoid:
-            return channel
-    return CHANNEL_ROTATION[0]
+def _suggest(rules: np.ndarray, last: np.ndarray, thank_you: np.ndarray, first_follow_up: np.ndarray) -> np.ndarray:
+    """A channel unlike the last one used with each person (and, for follow-ups, unlike the earlier ones)."""
+    first_rule = rules == "first-follow-up"
+    second_rule = rules == "second-follow-up"
+    avoid_thanks = first_rule | second_rule
+    usable = [
+        (last != channel) & ~(avoid_thanks & (thank_you == channel)) & ~(second_rule & (first_follow_up == channel))
+        for channel in CHANNEL_ROTATION
+    ]
+    return np.select(usable, list(CHANNEL_ROTATION), default=CHANNEL_ROTATION[0]).astype(object)
