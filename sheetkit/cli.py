@@ -18,7 +18,7 @@ import click
 from sheetkit import __version__
 from sheetkit.config import load_config
 from sheetkit.errors import SheetkitError
-from sheetkit.output import check_destination, write_atomic, write_bytes_atomic
+from sheetkit.output import check_destination, write_atomic, write_bytes_atomic, write_text_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -200,7 +200,7 @@ def report(
         sheetkit report sample_data/tracker.xlsx --as-of 2026-11-22
         sheetkit report tracker.xlsx --format json -o - | jq .stats.response_rate
     """
-    from sheetkit.render import render_html, render_json, write_xlsx
+    from sheetkit.render import render_html, render_html_to, render_json, write_xlsx
     from sheetkit.report import build_report
 
     destination = output or tracker.with_name(f"{tracker.stem}-report.{output_format}")
@@ -212,6 +212,9 @@ def report(
     result = build_report(tracker, load_config(config_path), as_of)
     if output_format == "xlsx":
         write_atomic(destination, lambda stream: write_xlsx(result, stream))
+    elif output_format == "html" and not to_stdout:
+        # Written a piece at a time: a 100,000-contact page is never held whole in memory.
+        write_text_atomic(destination, lambda stream: render_html_to(result, stream, templates_dir))
     else:
         text = render_json(result) if output_format == "json" else render_html(result, templates_dir)
         if to_stdout:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import zipfile
@@ -66,6 +67,18 @@ def _mode_for(destination: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def write_text_atomic(destination: Path, write: Callable[[IO[str]], None]) -> None:
+    """:func:`write_atomic` for text written piece by piece, as UTF-8 with the newlines given."""
+
+    def encode(stream: IO[bytes]) -> None:
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")  # type: ignore[type-var]
+        write(text)
+        text.flush()
+        text.detach()
+
+    write_atomic(destination, encode)
 
 
 def write_bytes_atomic(destination: Path, data: bytes) -> None:

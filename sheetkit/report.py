@@ -100,11 +100,12 @@ class Report:
 
 
 def _iso(series: pd.Series) -> list[str | None]:
-    """Dates as YYYY-MM-DD text (numpy formats them in C), NaT as None."""
+    """Dates as YYYY-MM-DD text, NaT as None; each distinct day is formatted once."""
     days = series.to_numpy(dtype="datetime64[D]")
-    text = days.astype(str).astype(object)
-    text[np.isnat(days)] = None
-    return text.tolist()
+    distinct, where = np.unique(days, return_inverse=True)
+    text = distinct.astype(str).astype(object)
+    text[np.isnat(distinct)] = None
+    return text[where].tolist()
 
 
 def _plain(series: pd.Series) -> list[Any]:
