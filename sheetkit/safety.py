@@ -30,13 +30,17 @@ from __future__ import annotations
 import bisect
 import io
 import itertools
+import os
 import re
 import struct
+import threading
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
@@ -46,7 +50,10 @@ from sheetkit.config import Reading
 from sheetkit.errors import Problem, UnreadableWorkbook
 
 if TYPE_CHECKING:
+    import numpy as np
     from python_calamine import CalamineWorkbook
+
+_T = TypeVar("_T")
 
 __all__ = ["SheetInfo", "WorkbookSource", "damaged", "inspect_workbook"]
 
@@ -370,6 +377,8 @@ class _Package:
         self.reading = reading
         self.size = file.seek(0, io.SEEK_END)
         self.members: dict[str, zipfile.ZipInfo] = {}
+        #: xl/sharedStrings.xml as inflated and checked with the other parts, so it is inflated once.
+        self.inflated_shared_strings: bytes | None = None
 
     def inspect(self) -> WorkbookSource:
         """Run every check in order and build the :class:`WorkbookSource`."""
@@ -394,33 +403,46 @@ class _Package:
             )
         # Inflate every member once, so none can hold more than its directory entry declares
         # when python-calamine reads the file; sheets are inflated below, for the guard.
+        # Big sheets start inflating now, in background threads, while the rest is checked.
         sheet_parts = {sheet.part for sheet in sheets}
-        for info in infos:
-            if info.filename not in sheet_parts:
-                self._check_xml_text(info.filename, self.inflate(info))
-        shared_strings = _SharedStrings(self._optional("xl/sharedStrings.xml"))
-        problems: list[Problem] = []
-        replaced: dict[str, bytes] = {}
-        error_cells: dict[str, dict[str, str]] = {}
-        for part in dict.fromkeys(sheet.part for sheet in sheets):
-            name = next(sheet.name for sheet in sheets if sheet.part == part)
-            xml = self.inflate(self.members[_normal(part)])
-            declarations = self._check_xml_text(part, xml)
-            if _ERROR_TYPE in xml:
-                error_cells[name] = _error_cells(xml)
-            try:
-                guarded = _guard_sheet(xml, name, shared_strings, self.reading.max_cells, plain=not declarations)
-            except _InvalidReference as exc:
-                raise damaged(self.path, f"sheet {name!r} has an invalid cell reference {exc}") from None
-            problems.extend(guarded.problems)
-            if guarded.xml is not None:
-                replaced[part] = guarded.xml
-            if guarded.cells > self.reading.max_cells:
-                raise UnreadableWorkbook(
-                    f"{self.path}: sheet {name!r} spans {guarded.rows:,} rows x {guarded.columns:,} columns "
-                    f"({guarded.cells:,} cells), more than the {self.reading.max_cells:,} cell limit; delete unused "
-                    "rows and columns far from the table, or raise `[reading] max_cells` in the --config file"
-                )
+        parts = list(dict.fromkeys(sheet.part for sheet in sheets))
+        ahead = _Prefetch(self, [self.members[_normal(part)] for part in parts])
+        try:
+            shared_info = self.members.get("xl/sharedstrings.xml")
+            for info in infos:
+                if info.filename not in sheet_parts:
+                    data = self.inflate(info)
+                    self._check_xml_text(info.filename, data)
+                    if info is shared_info:
+                        self.inflated_shared_strings = data
+            shared_strings = _SharedStrings(self._optional("xl/sharedStrings.xml"))
+            problems: list[Problem] = []
+            replaced: dict[str, bytes] = {}
+            error_cells: dict[str, dict[str, str]] = {}
+            for part in parts:
+                name = next(sheet.name for sheet in sheets if sheet.part == part)
+                xml, survey = ahead.take(self.members[_normal(part)])
+                declarations = self._check_xml_text(part, xml, survey)
+                if survey.error_type if survey is not None else _ERROR_TYPE in xml:
+                    error_cells[name] = _error_cells(xml)
+                try:
+                    guarded = _guard_sheet(
+                        xml, name, shared_strings, self.reading.max_cells, plain=not declarations, survey=survey
+                    )
+                except _InvalidReference as exc:
+                    raise damaged(self.path, f"sheet {name!r} has an invalid cell reference {exc}") from None
+                del xml, survey
+                problems.extend(guarded.problems)
+                if guarded.xml is not None:
+                    replaced[part] = guarded.xml
+                if guarded.cells > self.reading.max_cells:
+                    raise UnreadableWorkbook(
+                        f"{self.path}: sheet {name!r} spans {guarded.rows:,} rows x {guarded.columns:,} columns "
+                        f"({guarded.cells:,} cells), more than the {self.reading.max_cells:,} cell limit; delete unused "
+                        "rows and columns far from the table, or raise `[reading] max_cells` in the --config file"
+                    )
+        finally:
+            ahead.close()
         return WorkbookSource(
             path=self.path,
             sheets=sheets,
@@ -508,6 +530,10 @@ class _Package:
         reader does not, so the deflate stream must end exactly at the declared
         size, with the declared CRC, or the file is called damaged.
         """
+        return self._inflate_raw(info, self._read_raw(info))
+
+    def _read_raw(self, info: zipfile.ZipInfo) -> bytes:
+        """The stored (compressed) bytes of a member, read through its local header."""
         try:
             self.file.seek(info.header_offset)
             header = self.file.read(_LOCAL_HEADER.size)
@@ -518,7 +544,13 @@ class _Package:
             if info.compress_size > self.size - data_start:
                 raise damaged(self.path, f"the file ends inside part {info.filename!r}")
             self.file.seek(data_start)
-            raw = self.file.read(info.compress_size)
+            return self.file.read(info.compress_size)
+        except (OSError, zlib.error, OverflowError, ValueError) as exc:
+            raise damaged(self.path, f"part {info.filename!r} cannot be inflated: {exc}") from None
+
+    def _inflate_raw(self, info: zipfile.ZipInfo, raw: bytes) -> bytes:
+        """Inflate and verify a member's stored bytes."""
+        try:
             if info.compress_type == zipfile.ZIP_STORED:
                 data, complete = raw, len(raw) == info.file_size
             else:
@@ -529,25 +561,66 @@ class _Package:
             raise damaged(self.path, f"part {info.filename!r} cannot be inflated: {exc}") from None
         if not complete:
             raise damaged(self.path, f"part {info.filename!r} does not match its recorded size")
-        if zlib.crc32(data) != info.CRC:
-            raise damaged(self.path, f"part {info.filename!r} fails its CRC check")
+        self._check_crc(info, zlib.crc32(data))
         return data
+
+    def _inflate_pieces(self, info: zipfile.ZipInfo, raw: bytes, publish: Callable[[bytes], None]) -> bytes:
+        """:meth:`_inflate_raw` for a deflated member, in pieces, each handed to ``publish`` as it comes.
+
+        Touches no file, so any thread may run it; zlib and joining the
+        pieces release the GIL. Gives the same bytes and errors under the same
+        bound, except the CRC, which the caller checks on the published pieces
+        with :meth:`_check_crc`.
+        """
+        try:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            bound = info.file_size + 1
+            pieces: list[bytes] = []
+            produced = 0
+            view = memoryview(raw)
+            for start in range(0, len(raw) or 1, _PIECE_INPUT):
+                piece = inflater.decompress(view[start : start + _PIECE_INPUT], bound - produced)
+                if piece:
+                    pieces.append(piece)
+                    produced += len(piece)
+                    publish(piece)
+                if inflater.eof or inflater.unconsumed_tail or produced >= bound:
+                    break
+            data = b"".join(pieces)
+            complete = inflater.eof and len(data) == info.file_size
+        except (OSError, zlib.error, OverflowError, ValueError) as exc:
+            raise damaged(self.path, f"part {info.filename!r} cannot be inflated: {exc}") from None
+        if not complete:
+            raise damaged(self.path, f"part {info.filename!r} does not match its recorded size")
+        return data
+
+    def _check_crc(self, info: zipfile.ZipInfo, crc: int) -> None:
+        if crc != info.CRC:
+            raise damaged(self.path, f"part {info.filename!r} fails its CRC check")
 
     def _optional(self, name: str) -> bytes | None:
         info = self.members.get(_normal(name))
-        return None if info is None else self.inflate(info)
+        if info is None:
+            return None
+        if _normal(name) == "xl/sharedstrings.xml" and self.inflated_shared_strings is not None:
+            return self.inflated_shared_strings
+        return self.inflate(info)
 
-    def _check_xml_text(self, name: str, data: bytes) -> bool:
+    def _check_xml_text(self, name: str, data: bytes, survey: _Survey | None = None) -> bool:
         """Refuse entity declarations and non-UTF-8 text in an XML part.
 
         Returns whether the part holds any ``<!`` construct (comments, CDATA),
-        which the far-cell guard must then step over token by token.
+        which the far-cell guard must then step over token by token. A
+        :class:`_Survey` of the part already knows where its first ``<!`` is.
         """
         if not name.lower().endswith(_XML_SUFFIXES):
             return False
         if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4]:
             raise damaged(self.path, f"part {name!r} is not UTF-8 text")
-        first = data.find(b"<!") if b"!" in data else -1  # memchr for "!" first: most sheets have none
+        if survey is not None:
+            first = survey.bang
+        else:
+            first = data.find(b"<!") if b"!" in data else -1  # memchr for "!" first: most sheets have none
         if first >= 0 and _DOCTYPE.search(data, first):
             raise _entity_error(self.path, name)
         return first >= 0
@@ -733,7 +806,13 @@ class _NeedsWholeScan(Exception):
 
 
 def _guard_sheet(
-    xml: bytes, sheet: str, shared_strings: _SharedStrings, max_cells: int, *, plain: bool
+    xml: bytes,
+    sheet: str,
+    shared_strings: _SharedStrings,
+    max_cells: int,
+    *,
+    plain: bool,
+    survey: _Survey | None = None,
 ) -> _Guarded:
     """Find cells far outside a sheet's table, without building its grid, and set them aside.
 
@@ -759,10 +838,13 @@ def _guard_sheet(
     compiled regex passes and no per-cell Python work (:func:`_fast_layout`);
     only unusual rows and far bands are tokenized. Anything else is tokenized
     whole (:func:`_scan_exact`), which is exact but about twenty times slower.
+    Big sheets come with a :class:`_Survey`, which answers the byte searches
+    with numpy and proves most cells ordinary without a regex (:func:`_unusual_candidates`).
     """
-    if plain and not _PREFIXED_CELL.search(xml):
+    prefixed = survey.prefixed if survey is not None else _PREFIXED_CELL.search(xml) is not None
+    if plain and not prefixed:
         try:
-            return _decide(xml, sheet, _fast_layout(xml), shared_strings, max_cells)
+            return _decide(xml, sheet, _fast_layout(xml, survey), shared_strings, max_cells)
         except _NeedsWholeScan:
             pass
     return _decide(xml, sheet, _whole_layout(xml), shared_strings, max_cells)
@@ -775,7 +857,7 @@ def _whole_layout(xml: bytes) -> _Layout:
     return _Layout(segments=[segment], far=_far_column(scan))
 
 
-def _fast_layout(xml: bytes) -> _Layout:
+def _fast_layout(xml: bytes, survey: _Survey | None = None) -> _Layout:
     """Verify an ordinary sheet with regexes, tokenizing only unusual rows.
 
     Row tags are sampled every 64 KiB; a jump of more than ``ROW_GAP`` rows
@@ -827,7 +909,7 @@ def _fast_layout(xml: bytes) -> _Layout:
             break
     far = _far_column(_scan_exact(xml, first, header_end, block=True))
     for segment in segments:
-        _verify(xml, segment, far)
+        _verify(xml, segment, far, survey)
     return _Layout(segments=segments, far=far)
 
 
@@ -853,8 +935,13 @@ def _gaps_between(xml: bytes, start: int, end: int, end_row: int) -> list[tuple[
     return gaps
 
 
-def _verify(xml: bytes, segment: _Segment, far: int) -> None:
-    """Check every cell tag of a segment with one regex; tokenize the rows where it fails."""
+def _verify(xml: bytes, segment: _Segment, far: int, survey: _Survey | None = None) -> None:
+    """Check every cell tag of a segment with one regex; tokenize the rows where it fails.
+
+    With a survey, the regex is tried only at the cell tags numpy could not
+    prove ordinary (:func:`_unusual_candidates`); it cannot match anywhere
+    else, so the rows found are exactly those a search over the whole segment finds.
+    """
     unusual = re.compile(
         rb'<c(?! r="(?:'
         + _letters_range(1, far)
@@ -862,8 +949,19 @@ def _verify(xml: bytes, segment: _Segment, far: int) -> None:
         + _digits_range(segment.floor, segment.hi)
         + rb""")"(?:[^<>"'r]++|"[^"]*+")*+>)[\t\r\n />]"""
     )
+    candidates = None if survey is None else _unusual_candidates(survey, xml, segment, far)
     position = segment.start
-    while match := unusual.search(xml, position, segment.end):
+    while True:
+        if candidates is None:
+            match = unusual.search(xml, position, segment.end)
+        else:
+            match = None
+            index = bisect.bisect_left(candidates, position)
+            while match is None and index < len(candidates):
+                match = unusual.match(xml, candidates[index], segment.end)
+                index += 1
+        if match is None:
+            break
         row_start = xml.rfind(b"<row", segment.start, match.start())
         if row_start < 0:
             raise _NeedsWholeScan
@@ -1302,3 +1400,587 @@ def _fixed_width_range(low: str, high: str, symbols: str) -> str:
     if high[1:] != highest:
         branches.append(f"{high[0]}(?:{_fixed_width_range(lowest, high[1:], symbols)})")
     return "(?:" + "|".join(branches) + ")"
+
+
+
+
+# --------------------------------------------------------------------------- speed: threads and numpy
+#
+# None of this decides anything on its own. Background threads inflate big
+# sheets ahead of their turn (zlib, the CRC and bytes.join release the GIL),
+# in pieces, and the survey reads those pieces with numpy while the rest is
+# still inflating. The survey answers the plain code's byte searches (the
+# first ``<!``, ``t="e"``, a prefixed cell) exactly, and it *proves* cell tags
+# ordinary by rules narrower than the verification regex's; every tag it
+# cannot prove is left to that regex, so the result is always the plain code's.
+
+#: Sheets at least this large are surveyed with numpy.
+_VECTOR_BYTES = 1 << 20
+#: Sheet parts declaring at least this many bytes are inflated ahead, in a background thread ...
+_PREFETCH_BYTES = 1 << 20
+#: ... feeding zlib this many stored bytes at a time, so the survey can start on the first pieces.
+_PIECE_INPUT = 256 << 10
+#: Survey blocks: big enough to amortise numpy's call overhead, small enough to stay in the CPU cache.
+_SURVEY_BLOCK = 1 << 20
+#: Cell tags proven per numpy call.
+_PROOF_CHUNK = 1 << 16
+#: Bytes kept from one piece to the next: every pattern, and every tag the proof reads, is shorter.
+_OVERLAP = 64
+#: The header rows are read from one buffer; pieces are gathered for them up to this size.
+_HEADER_BYTES = 16 << 20
+#: With more unproven cell tags than this in a segment, one regex search over it is faster.
+_MAX_CANDIDATES = 20_000
+#: What may follow a cell's reference up to its ">" is compared in a window this wide ...
+_TAIL_WINDOW = 24
+#: ... against at most this many endings seen in the sheet, each first accepted by the regex's own rule:
+_MAX_TAILS = 64
+_ORDINARY_TAIL = re.compile(rb"""(?:[^<>"'r]++|"[^"]*+")*+>""")
+_DELIMITERS = b"\t\r\n />"
+_E_QUOTE = int.from_bytes(b'e"', "little")
+
+
+class _Cancelled(Exception):
+    """The inspection ended before this part was taken."""
+
+
+class _Inflation:
+    """One sheet part inflated by the background thread, readable piece by piece while it runs.
+
+    Errors, including those reading the stored bytes, are raised by :meth:`result`,
+    so they surface in the same order as when every part is inflated in turn.
+    """
+
+    def __init__(self, package: _Package, info: zipfile.ZipInfo, cancelled: threading.Event) -> None:
+        self.info = info
+        self.cancelled = cancelled
+        self.pieces: list[bytes] = []
+        self.finished = False
+        self.data: bytes | None = None
+        self.error: BaseException | None = None
+        self.condition = threading.Condition()
+        self.raw: bytes | None = None
+        try:
+            self.raw = package._read_raw(info)  # the file is read here, in the calling thread
+        except UnreadableWorkbook as exc:
+            self.error, self.finished = exc, True
+
+    def run(self, package: _Package) -> None:
+        """Inflate (in the background thread)."""
+        if self.raw is None or self.cancelled.is_set():
+            return
+        data, error = None, None
+        try:
+            data = package._inflate_pieces(self.info, self.raw, self._publish)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread by result()
+            error = exc
+        with self.condition:
+            self.raw = None
+            self.data, self.error, self.finished = data, error, True
+            self.condition.notify_all()
+
+    def _publish(self, piece: bytes) -> None:
+        if self.cancelled.is_set():
+            raise _Cancelled
+        with self.condition:
+            self.pieces.append(piece)
+            self.condition.notify_all()
+
+    def stream(self) -> Iterator[bytes]:
+        """The pieces inflated so far and then the rest, as they come."""
+        index = 0
+        while True:
+            with self.condition:
+                while index == len(self.pieces) and not self.finished:
+                    self.condition.wait()
+                if index == len(self.pieces):
+                    return
+                piece = self.pieces[index]
+            yield piece
+            index += 1
+
+    def result(self) -> bytes:
+        with self.condition:
+            while not self.finished:
+                self.condition.wait()
+        self.pieces = []
+        if self.error is not None:
+            raise self.error
+        data, self.data = self.data, None
+        assert data is not None
+        return data
+
+
+class _Prefetch:
+    """Sheet parts for the guard; big ones inflated ahead and surveyed as their pieces come.
+
+    One background thread inflates the big sheet parts, in the order they
+    are taken, piece by piece, while this thread surveys the pieces (zlib and
+    numpy release the GIL, so both cores work). :meth:`take` gives each
+    part's bytes, or raises its error, exactly when ``inflate`` would.
+    """
+
+    def __init__(self, package: _Package, infos: list[zipfile.ZipInfo]) -> None:
+        self.package = package
+        self.jobs: dict[str, _Inflation] = {}
+        self.cancelled = threading.Event()
+        big = [info for info in infos if info.file_size >= _PREFETCH_BYTES and info.compress_type == zipfile.ZIP_DEFLATED]
+        if not big or _numpy() is None:
+            return
+        for info in big:
+            self.jobs[info.filename] = _Inflation(package, info, self.cancelled)
+        jobs = list(self.jobs.values())
+        threading.Thread(target=lambda: [job.run(package) for job in jobs], daemon=True).start()
+
+    def close(self) -> None:
+        """Stop inflating parts that will not be taken (the inspection ended early)."""
+        self.cancelled.set()
+
+    def take(self, info: zipfile.ZipInfo) -> tuple[bytes, _Survey | None]:
+        """A sheet part's bytes, with its survey when it is big enough for one."""
+        job = self.jobs.pop(info.filename, None)
+        if job is None:
+            data = self.package.inflate(info)
+            if len(data) < _VECTOR_BYTES:
+                return data, None
+            scanner = _Scanner.start()
+            if scanner is not None:
+                scanner = scanner.feed(data)
+        else:
+            scanner = _Scanner.start()
+            crc = 0
+            for piece in job.stream():
+                crc = zlib.crc32(piece, crc)
+                if scanner is not None:
+                    scanner = scanner.feed(piece)
+            data = job.result()
+            self.package._check_crc(info, crc)
+        if scanner is None or len(data) < _VECTOR_BYTES:
+            return data, None
+        return data, scanner.finish(data)
+
+
+@dataclass
+class _Proof:
+    """Cell tags starting in ``start..stop``, each proven ordinary except ``candidates``.
+
+    "Ordinary" with these bounds: rows ``lo..hi``, columns up to ``far``, and
+    the whole tag before offset ``end``. None as candidates: too many to list.
+    """
+
+    start: int
+    stop: int
+    lo: int
+    hi: int
+    far: int
+    end: int
+    candidates: list[int] | None
+
+
+@dataclass
+class _Survey:
+    """What the plain code finds in a sheet's bytes with separate searches, found with numpy."""
+
+    bang: int  # offset of the first "<!", or -1: data.find(b"<!")
+    error_type: bool  # b't="e"' in data
+    prefixed: bool  # _PREFIXED_CELL.search(data) is not None
+    proofs: list[_Proof]  # in order, not overlapping; offsets they do not cover are proven afresh
+    tails: dict[bytes, tuple[int, ...]]  # tag endings known to be ordinary
+
+
+class _Scanner:
+    """Surveys a sheet's bytes piece by piece, as they are inflated.
+
+    Each piece is read with the last ``_OVERLAP`` bytes before it, which
+    covers every pattern that straddles two pieces. Cell tags are proven with
+    the bounds the sheet shows so far (its header fixes the far column, each
+    piece's row tags its rows); :func:`_unusual_candidates` later uses a
+    proof only where those bounds lie within the segment's own.
+    """
+
+    def __init__(self, np: ModuleType) -> None:
+        self.np = np
+        self.carry = b""
+        self.base = 0  # offset of carry[0] in the sheet
+        self.bang = -1
+        self.error_type = False
+        self.prefixed = False
+        self.proofs: list[_Proof] = []
+        self.tails: dict[bytes, tuple[int, ...]] = {}
+        self.far: int | None = None  # the header's far column, once read
+        self.row = 0  # the last row tag read, once the header is read
+        self.proving = True  # False when the header could not be read: every range is proven afterwards
+
+    @classmethod
+    def start(cls) -> _Scanner | None:
+        np = _numpy()
+        return None if np is None else cls(np)
+
+    def feed(self, piece: bytes) -> _Scanner | None:
+        """Read another piece; None when numpy failed (then the plain code runs)."""
+        try:
+            self._scan(self.carry + piece, final=False)
+        except Exception:  # noqa: BLE001 - a faster way of reading only; the plain code never fails this way
+            return None
+        return self
+
+    def finish(self, data: bytes) -> _Survey | None:
+        """The survey of the whole of ``data``, which the pieces fed add up to."""
+        try:
+            if self.base + len(self.carry) != len(data):
+                return None
+            self._scan(self.carry, final=True)
+        except Exception:  # noqa: BLE001 - see feed()
+            return None
+        return _Survey(self.bang, self.error_type, self.prefixed, self.proofs, self.tails)
+
+    def _scan(self, buffer: bytes, *, final: bool) -> None:
+        """Read the offsets of ``buffer`` that the next piece cannot change, then keep the rest."""
+        np, base = self.np, self.base
+        stop = len(buffer) if final else len(buffer) - _OVERLAP
+        if self.far is None and self.proving and not final and not self._header_read(buffer):
+            if len(buffer) <= _HEADER_BYTES:
+                stop = 0  # read the header whole: wait for the next piece
+            else:
+                self.proving = False  # leave every range to be proven afterwards
+        if stop <= 0:
+            self.carry = buffer
+            return
+        data = np.frombuffer(buffer, np.uint8)
+        blocks = min(stop, len(buffer) - 8)  # numpy reads up to 5 bytes past each offset
+        cells = self._search(data, max(blocks, 0))
+        if final:  # the last few offsets, as bytes
+            rest = max(blocks, 0)
+            if self.bang < 0 and (found := buffer.find(b"<!", rest)) >= 0:
+                self.bang = base + found
+            self.error_type = self.error_type or buffer.find(_ERROR_TYPE, rest) >= 0
+            self.prefixed = self.prefixed or _PREFIXED_CELL.search(buffer, rest) is not None
+            position = buffer.find(b"<c", rest)
+            while 0 <= position < stop:
+                if buffer[position + 2 : position + 3] in (b"\t", b"\r", b"\n", b" ", b"/", b">"):
+                    cells = np.append(cells, position)
+                position = buffer.find(b"<c", position + 1)
+        if self.proving:
+            self._prove(buffer, cells, stop, final=final)
+        self.carry = buffer[stop:]
+        self.base = base + stop
+
+    def _search(self, data: np.ndarray, stop: int) -> np.ndarray:
+        """Offsets below ``stop`` of "<c" + a delimiter; updates bang, error_type and prefixed."""
+        np, base = self.np, self.base
+        delimiters = _lookup(np, _DELIMITERS)
+        size = min(_SURVEY_BLOCK, stop)
+        less, cee, hit = (np.empty(size + 4, bool) for _ in range(3))
+        half = np.empty(size // 2 + 2, bool)
+        found: list[np.ndarray] = []
+        for block in range(0, stop, _SURVEY_BLOCK):
+            k = min(_SURVEY_BLOCK, stop - block)
+            x = data[block : block + k + 5]
+            lt, c, m = less[:k], cee[:k], hit[:k]
+            np.equal(x[:k], ord("<"), out=lt)
+            np.equal(x[1 : k + 1], ord("c"), out=c)
+            np.logical_and(lt, c, out=m)
+            offsets = np.flatnonzero(m)
+            offsets = offsets[delimiters[x[offsets + 2]]]
+            if offsets.size:
+                found.append(offsets + block)
+            if self.bang < 0:
+                np.equal(x[1 : k + 1], ord("!"), out=m)
+                m &= lt
+                if m.any():
+                    self.bang = base + block + int(np.argmax(m))
+            if not self.prefixed:
+                np.equal(x[:k], ord(":"), out=m)
+                m &= c
+                if m.any():
+                    offsets = np.flatnonzero(m)
+                    self.prefixed = bool(delimiters[x[offsets + 2]].any())
+            if not self.error_type:  # t="e": look for e" two bytes at a time, then at what precedes it
+                for shift in (3, 4):
+                    pairs = x[shift : shift + (k + 4 - shift) // 2 * 2].view("<u2")
+                    e = half[: pairs.size]
+                    np.equal(pairs, _E_QUOTE, out=e)
+                    if e.any():
+                        offsets = np.flatnonzero(e) * 2 + shift
+                        before = (x[offsets - 3] == ord("t")) & (x[offsets - 2] == ord("="))
+                        self.error_type = self.error_type or bool((before & (x[offsets - 1] == ord('"'))).any())
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+    @staticmethod
+    def _header_end(buffer: bytes, first: int) -> int:
+        """Where the header rows end, exactly as :func:`_fast_layout` finds it (-1: beyond ``buffer``)."""
+        header_end = first
+        for _ in range(HEADER_ROWS):
+            header_end = buffer.find(b"<row", header_end + 1)
+            if header_end < 0:
+                return -1
+        return header_end
+
+    def _header_read(self, buffer: bytes) -> bool:
+        """Whether ``buffer``, the sheet's start, holds its first row tag and the header rows after it."""
+        first = buffer.find(b'<row r="')
+        return first >= 0 and self._header_end(buffer, first) >= 0
+
+    def _prove(self, buffer: bytes, cells: np.ndarray, stop: int, *, final: bool) -> None:
+        """Prove the cell tags at ``cells`` (offsets in ``buffer``) with the bounds seen so far."""
+        base, begin = self.base, 0
+        tags_end = min(len(buffer), stop + len(b'<row r="') - 1)  # row tags starting before stop
+        if self.far is None:  # buffer is the sheet's start: read its header as _fast_layout does
+            first = buffer.find(b'<row r="')
+            if first < 0:
+                self.proving = False
+                return
+            header_end = self._header_end(buffer, first)
+            try:
+                row = _row_number_at(buffer, first)
+                self.far = _far_column(
+                    _scan_exact(buffer, first, len(buffer) if header_end < 0 else header_end, block=True)
+                )
+            except (_NeedsWholeScan, _InvalidReference):
+                self.proving = False
+                return
+            self.row = 1 if row - 1 <= ROW_GAP else row
+            cells, begin = cells[cells >= first], first
+        lo = self.row
+        last = buffer.rfind(b'<row r="', 0, tags_end)
+        if last >= 0:
+            match = _ROW_START.match(buffer, last)
+            self.row = int(match[1]) if match is not None else 0  # 0: an empty range, nothing proven
+        hi = self.row
+        candidates = _prove_cells(self.np, buffer, cells, self.far, lo, hi, len(buffer), self.tails)
+        if candidates is not None:
+            candidates = [base + offset for offset in candidates]
+        self.proofs.append(_Proof(base + begin, base + stop, lo, hi, self.far, base + len(buffer), candidates))
+
+
+def _numpy() -> ModuleType | None:
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy comes with pandas
+        return None
+    return numpy if hasattr(numpy, "bitwise_count") else None
+
+
+def _lookup(np: ModuleType, members: bytes) -> np.ndarray:
+    """A 256-entry boolean table, true for the given bytes."""
+    table = np.zeros(256, bool)
+    table[list(members)] = True
+    return table
+
+
+def _unusual_candidates(survey: _Survey, xml: bytes, segment: _Segment, far: int) -> list[int] | None:
+    """The offsets of the cell tags in ``segment`` that are not proven ordinary, in order.
+
+    Proofs made while the sheet was inflating are used where their bounds lie
+    within the segment's; the other offsets are proven now with the
+    segment's bounds. None when so many are unproven that one regex search
+    over the segment is quicker.
+    """
+    np = _numpy()
+    assert np is not None
+    start, stop = segment.start, segment.end - 2  # the regex needs its delimiter before the end
+    candidates: list[int] = []
+    position = start
+    for proof in survey.proofs:
+        if proof.stop <= position or proof.start >= stop:
+            continue
+        usable = (
+            proof.candidates is not None
+            and proof.far == far
+            and segment.floor <= proof.lo
+            and proof.end <= segment.end
+        )
+        if not usable:
+            continue
+        if proof.start > position:
+            found = _prove_range(np, xml, position, proof.start, segment, far, survey.tails)
+            if found is None:
+                return None
+            candidates.extend(found)
+        assert proof.candidates is not None
+        candidates.extend(offset for offset in proof.candidates if position <= offset < stop)
+        position = min(proof.stop, stop)
+        if len(candidates) > _MAX_CANDIDATES:
+            return None
+    if position < stop:
+        found = _prove_range(np, xml, position, stop, segment, far, survey.tails)
+        if found is None:
+            return None
+        candidates.extend(found)
+    return candidates if len(candidates) <= _MAX_CANDIDATES else None
+
+
+def _prove_range(
+    np: ModuleType,
+    xml: bytes,
+    start: int,
+    stop: int,
+    segment: _Segment,
+    far: int,
+    tails: dict[bytes, tuple[int, ...]],
+) -> list[int] | None:
+    """The unproven cell tags starting in ``start..stop``, proven with the segment's bounds."""
+    if stop <= start:
+        return []
+    data = np.frombuffer(xml, np.uint8)
+    window = data[start : min(stop + 8, len(xml))]
+    cells: list[int] = []
+    limit = max(min(stop, len(xml) - 8) - start, 0)
+    if limit:
+        delimiters = _lookup(np, _DELIMITERS)
+        less = window[:limit] == ord("<")
+        less &= window[1 : limit + 1] == ord("c")
+        offsets = np.flatnonzero(less)
+        offsets = offsets[delimiters[window[offsets + 2]]] + start
+    else:
+        offsets = np.zeros(0, np.int64)
+    position = xml.find(b"<c", start + limit)
+    while 0 <= position < stop:
+        if xml[position + 2 : position + 3] in (b"\t", b"\r", b"\n", b" ", b"/", b">"):
+            cells.append(position)
+        position = xml.find(b"<c", position + 1)
+    found = _prove_cells(np, xml, offsets, far, segment.floor, segment.hi, segment.end, tails)
+    return None if found is None else found + cells
+
+
+def _prove_cells(
+    np: ModuleType,
+    buffer: bytes,
+    offsets: np.ndarray,
+    far: int,
+    lo: int,
+    hi: int,
+    end: int,
+    tails: dict[bytes, tuple[int, ...]],
+) -> list[int] | None:
+    """Of the cell tags at ``offsets`` in ``buffer`` ("<c" + a delimiter, in order), those not proven ordinary.
+
+    Proven ordinary: ``<c r="``, one capital letter, or two naming a column
+    up to ``far``, a row in ``lo..hi`` of 1-7 digits without a leading zero,
+    ``"``, then one of ``tails`` (endings the verification regex accepts,
+    learned from the sheet into ``tails`` as they are met), all before
+    ``end``. The verification regex accepts every such tag. None when there
+    are more than ``_MAX_CANDIDATES``.
+    """
+    room = int(np.searchsorted(offsets, len(buffer) - _OVERLAP, side="right"))
+    unproven: list[int] = offsets[room:].tolist()  # too near the end to read 64 bytes: left to the regex
+    offsets = offsets[:room]
+    if not offsets.size:
+        return unproven
+    reader = _TagReader(np, buffer, far, lo, hi, end)
+    if not tails:
+        sample = np.unique(np.linspace(0, offsets.size - 1, min(offsets.size, 64)).astype(np.int64))
+        reader.learn(offsets[sample], tails)
+    for chunk in range(0, offsets.size, _PROOF_CHUNK):
+        part = offsets[chunk : chunk + _PROOF_CHUNK]
+        references, starts = reader.references(part)
+        proven = references & reader.tails(starts, tails)
+        if len(tails) < _MAX_TAILS and not proven.all():
+            missed = references & ~proven
+            if missed.any() and reader.learn(part[missed][:64], tails):
+                proven = references & reader.tails(starts, tails)
+        unproven.extend(part[~proven].tolist())
+        if len(unproven) > _MAX_CANDIDATES:
+            return None
+    unproven.sort()
+    return unproven
+
+
+class _TagReader:
+    """Reads the cell tags of one buffer eight bytes at a time, with numpy (see :func:`_prove_cells`)."""
+
+    _HIGH = 0x8080808080808080
+    _LOW = 0x7F7F7F7F7F7F7F7F
+    _ZEROS = int.from_bytes(b"0" * 8, "little")
+    _tables: dict[int, np.ndarray] = {}
+
+    def __init__(self, np: ModuleType, buffer: bytes, far: int, lo: int, hi: int, end: int) -> None:
+        u64 = np.uint64
+        self.np = np
+        self.buffer = buffer
+        self.end = end
+        self.words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+        self.letters = self._letters(np, far)
+        self.lo, self.hi = u64(self._value(str(lo))), u64(self._value(str(hi)))
+        every = range(9)
+        self.kept = np.array([(1 << (8 * n)) - 1 for n in every], dtype=np.uint64)
+        self.filler = np.array([self._ZEROS & ~((1 << (8 * n)) - 1) for n in every], dtype=np.uint64)
+        self.shift = np.array([64 - 8 * n for n in every], dtype=np.uint64)
+
+    @staticmethod
+    def _value(digits: str) -> int:
+        """Length, then the digits as a big-endian integer: compares as the number does."""
+        return (len(digits) << 56) | int.from_bytes(digits.encode(), "big")
+
+    @classmethod
+    def _letters(cls, np: ModuleType, far: int) -> np.ndarray:
+        """For the two bytes after ``r="`` (as a little-endian 16-bit number): 1 for a capital
+        letter and a digit 1-9, 2 for two capitals naming a column up to ``far``, else 0."""
+        table = cls._tables.get(far)
+        if table is None:
+            pair = np.arange(65536)
+            first, second = pair & 0xFF, pair >> 8
+            capital, next_capital = (first >= 65) & (first <= 90), (second >= 65) & (second <= 90)
+            table = np.zeros(65536, np.uint8)
+            table[capital & (second >= ord("1")) & (second <= ord("9"))] = 1
+            table[capital & next_capital & ((first - 64) * 26 + second - 64 <= far)] = 2
+            cls._tables = {far: table}
+        return table
+
+    def references(self, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which tags at ``offsets`` start ``<c r="`` + an ordinary reference + ``"``, and where the rest starts."""
+        np, u64 = self.np, self.np.uint64
+        head = self.words[offsets + 2]  # ' r="' and the first four bytes of the reference
+        ok = (head & u64(0xFFFFFFFF)) == u64(int.from_bytes(b' r="', "little"))
+        letters = self.letters[(head >> u64(32)) & u64(0xFFFF)]
+        ok &= letters != 0
+        first = offsets + 6
+        first += letters
+        digits = self.words[first]  # from the first digit
+        quote = digits ^ u64(0x2222222222222222)  # zero bytes where '"' is
+        quote = ~(((quote & u64(self._LOW)) + u64(self._LOW)) | quote) & u64(self._HIGH)
+        count = np.bitwise_count((quote & (~quote + u64(1))) - u64(1)) >> 3  # bytes before the first '"' (8: none)
+        ok &= (count >= 1) & (count <= 7)
+        padded = (digits & self.kept[count]) | self.filler[count]  # the digits, then "0"s
+        ok &= (((padded + u64(0x4646464646464646)) | (padded - u64(0x3030303030303030)) | padded) & u64(self._HIGH)) == 0
+        ok &= (digits & u64(0xFF)) != u64(ord("0"))
+        value = (count.astype(np.uint64) << u64(56)) | (digits.byteswap() >> self.shift[count])
+        ok &= (value >= self.lo) & (value <= self.hi)
+        first += 1
+        first += count
+        return ok, first
+
+    def tails(self, starts: np.ndarray, tails: dict[bytes, tuple[int, ...]]) -> np.ndarray:
+        """Which tags' rest, from ``starts``, begins with one of ``tails``, all before the end."""
+        np, u64 = self.np, self.np.uint64
+        matched = np.zeros(starts.size, bool)
+        window: list[np.ndarray] = []
+        for values in tails.values():
+            hit = None
+            for index in range(len(values) // 2):
+                if index == len(window):
+                    window.append(self.words[starts + 8 * index])
+                same = (window[index] & u64(values[2 * index])) == u64(values[2 * index + 1])
+                hit = same if hit is None else hit & same
+            if hit is not None:
+                matched |= hit
+        if starts.size and int(starts.max()) + _TAIL_WINDOW > self.end:
+            matched &= starts + _TAIL_WINDOW <= self.end
+        return matched
+
+    def learn(self, offsets: np.ndarray, tails: dict[bytes, tuple[int, ...]]) -> bool:
+        """Add to ``tails`` the endings of the tags at ``offsets`` that the verification regex accepts."""
+        references, starts = self.references(offsets)
+        added = False
+        for start in starts[references].tolist():
+            close = self.buffer.find(b">", start, start + _TAIL_WINDOW)
+            tail = self.buffer[start : close + 1]
+            if close < 0 or tail in tails or len(tails) >= _MAX_TAILS or not _ORDINARY_TAIL.match(tail):
+                continue
+            padded = tail.ljust((len(tail) + 7) // 8 * 8, b"\0")
+            values: list[int] = []
+            for index in range(0, len(padded), 8):
+                kept = min(len(tail) - index, 8)
+                values += [(1 << (8 * kept)) - 1, int.from_bytes(padded[index : index + 8], "little")]
+            tails[tail] = tuple(values)
+            added = True
+        return added
