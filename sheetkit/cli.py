@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -459,7 +460,40 @@ def cohort(
 
 
 def main() -> None:
-    cli(prog_name="sheetkit")
+    """The console entry point: run the command, then leave without the interpreter's teardown.
+
+    Every output file is written and closed (atomically) by the time a command
+    returns; what is left is the interpreter freeing each object one by one
+    (pandas, numpy and, for a big tracker, millions of cells), which takes
+    longer than the whole report of a small tracker takes to compute. So after
+    flushing stdout and stderr, the process ends at once with the command's
+    exit code. Library use, and tests through Click's runner, call ``cli`` and
+    are not affected.
+    """
+    try:
+        cli.main(prog_name="sheetkit")
+    except SystemExit as exc:
+        code = exc.code
+    else:  # pragma: no cover - click's standalone mode always ends in SystemExit
+        code = 0
+    _exit_now(code)
+
+
+def _exit_now(code: int | str | None) -> None:
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        click.echo(code, err=True)
+        code = 1
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # the reader went away (`| head`), or stdout was closed
+        pass
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +18,7 @@ from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_
 from sheetkit.cli import cli
 
 D = dt.date
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -149,3 +153,31 @@ def test_version(runner: CliRunner) -> None:
 
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0 and __version__ in result.stdout
+
+
+def _process(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m sheetkit ...` as its own process: the console entry point, exit included."""
+    return subprocess.run([sys.executable, "-m", "sheetkit", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def test_the_process_ends_with_the_commands_exit_code_and_all_its_output(tmp_path: Path) -> None:
+    # main() leaves with os._exit after flushing: the output must be whole and the codes unchanged.
+    people = [contact(f"Person {i}", date_met=D(2026, 10, 1 + i % 28), notes="x" * 200) for i in range(300)]
+    (tmp_path / "folder").mkdir()
+    good = write_tracker(tmp_path / "folder" / "good.xlsx", people, [touch(D(2026, 10, 2), "Person 1")])
+    result = _process("report", str(good), "--format", "json", "-o", "-", "--as-of", "2026-11-22")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["contacts"]) == 300  # 100+ KB on a pipe, flushed before the exit
+    assert "overdue" in result.stderr
+
+    missing = _process("report", str(tmp_path / "nope.xlsx"))
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.count("\n") == 1 and "nope.xlsx" in missing.stderr and "Traceback" not in missing.stderr
+
+    assert _process("report", "--no-such-option").returncode == 2
+
+    (tmp_path / "folder" / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    cohort = _process("cohort", str(tmp_path / "folder"), "--format", "json", "-o", "-", "--jobs", "1")
+    assert cohort.returncode == 3, cohort.stderr
+    assert [f["file"].endswith("broken.xlsx") for f in json.loads(cohort.stdout)["failed"]] == [True]
