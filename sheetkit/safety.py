@@ -30,13 +30,12 @@ from __future__ import annotations
 import bisect
 import io
 import itertools
-import os
 import re
 import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType

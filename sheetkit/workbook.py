@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetkit import __version__, spec
-from sheetkit.cache import default_cache_dir
+from sheetkit.cache import default_cache_dir  # noqa: F401  (part of this module's API: `new` finds the cache through it)
 from sheetkit.config import Config, Policy
 from sheetkit.output import write_bytes_atomic
 from sheetkit.spec import Column, column_letter

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
+from builders import CONTACT_HEADERS, contact, touch, write_tracker
 from sheetkit.config import Config, Reading
 from sheetkit.dates import parse_date_cell
 from sheetkit.errors import UnreadableWorkbook

@@ -30,6 +30,7 @@ from sheetkit import safety
 from sheetkit.config import Reading
 from sheetkit.errors import UnreadableWorkbook
 from sheetkit.safety import WorkbookSource, inspect_workbook
+from xml_mutations import mutate_tags
 
 REPO = Path(__file__).resolve().parent.parent
 SHEET = "xl/worksheets/sheet1.xml"
@@ -778,24 +779,7 @@ _STRAYS = [
 
 def _mutate(xml: bytes, rng: random.Random) -> bytes:
     """Shuffle, cut, duplicate and splice the tags of a sheet, sometimes adding far cells."""
-    tokens = [token for token in re.split(rb"(<[^>]*>)", xml) if token]
-    for _ in range(rng.randint(1, 6)):
-        operation = rng.choice(["drop", "duplicate", "swap", "insert", "insert", "cut"])
-        i, j = rng.randrange(len(tokens)), rng.randrange(len(tokens))
-        if operation == "drop":
-            tokens.pop(i)
-        elif operation == "duplicate":
-            tokens.insert(j, tokens[i])
-        elif operation == "swap":
-            tokens[i], tokens[j] = tokens[j], tokens[i]
-        elif operation == "insert":
-            tokens.insert(i, rng.choice(_STRAYS))
-        else:
-            joined = b"".join(tokens)
-            tokens = [joined[: rng.randrange(len(joined))]]
-        if not tokens:
-            tokens = [b"<worksheet/>"]
-    return b"".join(tokens)
+    return mutate_tags(xml, rng, _STRAYS)
 
 
 def test_fuzz_shuffled_and_cut_sheet_xml(tmp_path: Path, fuzz_base: bytes) -> None:

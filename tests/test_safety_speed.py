@@ -27,6 +27,7 @@ from sheetkit import safety
 from sheetkit.config import Reading
 from sheetkit.errors import UnreadableWorkbook
 from sheetkit.safety import inspect_workbook
+from xml_mutations import mutate_tags
 
 np = pytest.importorskip("numpy")
 if not hasattr(np, "bitwise_count"):  # pragma: no cover - the fast path needs numpy 2
@@ -478,23 +479,7 @@ def _mutate(xml: bytes, rng: random.Random) -> bytes:
         b'<c r="B7" s="1" cm="1"><v>1</v></c>', b'<c\tr="C4"/>', b":c ", b'<c r="A01"><v>1</v></c>', b"<c",
         b'<c r="AA5" s=">"><v>1</v></c>', b"<c r='B5'><v>1</v></c>", b'<c r="B5" xr:a="1"><v>1</v></c>',
     ]
-    tokens = [token for token in re.split(rb"(<[^>]*>)", xml) if token]
-    for _ in range(rng.randint(1, 5)):
-        operation = rng.choice(["drop", "duplicate", "swap", "insert", "insert", "cut"])
-        i, j = rng.randrange(len(tokens)), rng.randrange(len(tokens))
-        if operation == "drop":
-            tokens.pop(i)
-        elif operation == "duplicate":
-            tokens.insert(j, tokens[i])
-        elif operation == "swap":
-            tokens[i], tokens[j] = tokens[j], tokens[i]
-        elif operation == "insert":
-            tokens.insert(i, rng.choice(strays))
-        elif rng.random() < 0.3:
-            joined = b"".join(tokens)
-            tokens = [joined[: rng.randrange(len(joined))]]
-        tokens = tokens or [b"<worksheet/>"]
-    return b"".join(tokens)
+    return mutate_tags(xml, rng, strays, rounds=5, cut_chance=0.3)
 
 
 def _guard(xml: bytes, survey: safety._Survey | None, max_cells: int) -> tuple[Any, ...]:
