@@ -280,8 +280,12 @@ def new_target(repeat: int, env: dict[str, str], scratch: Path) -> tuple[list[Ve
             Command("openpyxl empty workbook", python("-c", EMPTY_WORKBOOK, str(empty))),
             Command("sheetkit new", sheetkit("new", str(tracker), "--student", "Sam Lee"),
                     before=lambda: tracker.unlink(missing_ok=True)),
-            # The first run on a machine builds the workbook template that later runs reuse.
+            # The first run on a machine copies the shipped default template into the cache.
             Command("sheetkit new (first run, empty cache)", sheetkit("new", str(tracker), "--student", "Sam Lee"),
+                    before=first_run, environment={"SHEETKIT_CACHE_DIR": str(first_cache)}),
+            # A workbook of its own (here an institution's name) is built with openpyxl on its first run.
+            Command("sheetkit new --institution (first run, builds)",
+                    sheetkit("new", str(tracker), "--student", "Sam Lee", "--institution", "Northfield"),
                     before=first_run, environment={"SHEETKIT_CACHE_DIR": str(first_cache)}),
         ],
         repeat,

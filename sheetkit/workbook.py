@@ -285,9 +285,28 @@ class TrackerTemplate:
             return cls(entry.read_bytes())
         except _UNUSABLE_TEMPLATE:
             pass  # not saved yet, or damaged: build it afresh
-        template = cls.build(config, institution=institution)
+        template = cls.shipped(key) or cls.build(config, institution=institution)
         _save_cache_entry(entry, template.xlsx)
         return template
+
+    @classmethod
+    def shipped(cls, key: str) -> TrackerTemplate | None:
+        """The template that comes with sheetkit (:data:`SHIPPED_TEMPLATE`), if it is the one for ``key``.
+
+        It is the default configuration's template, built by :func:`save_shipped_template`
+        and stamped with its :func:`template_key` in the zip comment, so a first
+        `sheetkit new` with the defaults copies it instead of building (openpyxl's
+        import and build take about 0.3 s). Any other key, or a changed or
+        damaged file, gives ``None``, and the caller builds.
+        """
+        try:
+            xlsx = SHIPPED_TEMPLATE.read_bytes()
+            with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+                if archive.comment != key.encode("ascii"):
+                    return None
+            return cls(xlsx)
+        except _UNUSABLE_TEMPLATE:
+            return None
 
     def render(self, student: str, email: str = "") -> bytes:
         """The .xlsx bytes of the workbook for one student, dated now."""
@@ -311,6 +330,28 @@ class TrackerTemplate:
 
 
 # --- The template cache ---------------------------------------------------------
+
+#: The default configuration's template, shipped in the package; ``python -m sheetkit.workbook`` rebuilds it.
+SHIPPED_TEMPLATE = Path(__file__).with_name("default_template.xlsx")
+
+
+def save_shipped_template(path: Path = SHIPPED_TEMPLATE) -> Path:
+    """Build the default configuration's template and save it, its key in the zip comment.
+
+    Run after changing anything that shapes the workbook (the modules in
+    :data:`_SHAPING_MODULES`); until then sheetkit ignores the stale file and
+    builds, and the test suite says so.
+    """
+    template = TrackerTemplate.build(Config())
+    key = template_key(Config())
+    if key is None:
+        raise RuntimeError("sheetkit's sources cannot be read, so the template's key cannot be worked out")
+    buffer = io.BytesIO(template.xlsx)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.comment = key.encode("ascii")
+    write_bytes_atomic(path, buffer.getvalue())
+    return path
+
 
 #: How many templates the cache folder keeps; saving one deletes the oldest beyond this.
 CACHE_ENTRIES = 10
@@ -781,3 +822,7 @@ def _fill_lists_sheet(sheet: Worksheet, config: Config) -> None:
         sheet.column_dimensions[column_letter(index)].width = max([14, *(len(str(v)) + 2 for v in values)])
     sheet.freeze_panes = "A2"
     sheet.sheet_state = "hidden"
+
+
+if __name__ == "__main__":  # python -m sheetkit.workbook: rebuild the shipped template
+    print(save_shipped_template())

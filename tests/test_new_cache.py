@@ -309,9 +309,58 @@ def imported_modules(tmp_path: Path, cache_dir: Path, *args: str) -> set[str]:
 
 
 def test_cache_hit_imports_neither_openpyxl_nor_pandas(tmp_path: Path, cache_dir: Path) -> None:
-    miss = imported_modules(tmp_path, cache_dir, "new", "first.xlsx", "--student", "Sam Lee", "-q")
+    args = ("--student", "Sam Lee", "--institution", "Northfield", "-q")  # not the shipped template's workbook
+    miss = imported_modules(tmp_path, cache_dir, "new", "first.xlsx", *args)
     assert "openpyxl" in miss, "the check sees openpyxl when the workbook is built"
-    hit = imported_modules(tmp_path, cache_dir, "new", "second.xlsx", "--student", "Sam Lee", "-q")
+    hit = imported_modules(tmp_path, cache_dir, "new", "second.xlsx", *args)
     assert "sheetkit" in hit and "zipfile" in hit
     assert not {"openpyxl", "pandas"} & hit
     assert start_values(tmp_path / "second.xlsx")[spec.STUDENT_LABEL] == ("Sam Lee", "s")
+
+
+# --- the shipped template ----------------------------------------------------------------
+
+def parts(xlsx: bytes) -> dict[str, bytes]:
+    """Every part of a workbook but its creation dates, which are stamped per workbook."""
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()
+                if info.filename != "docProps/core.xml"}
+
+
+def test_shipped_template_is_the_default_workbook_as_built_now() -> None:
+    # Fails after a change to the workbook's code until `python -m sheetkit.workbook` rebuilds the file.
+    key = template_key(Config())
+    assert key is not None
+    with zipfile.ZipFile(workbook.SHIPPED_TEMPLATE) as archive:
+        assert archive.comment.decode() == key, "stale: run `python -m sheetkit.workbook` and commit the file"
+    shipped = TrackerTemplate.shipped(key)
+    assert shipped is not None
+    assert parts(shipped.xlsx) == parts(TrackerTemplate.build(Config()).xlsx)
+
+
+def test_first_default_run_copies_the_shipped_template_without_openpyxl(tmp_path: Path, cache_dir: Path) -> None:
+    first = imported_modules(tmp_path, cache_dir, "new", "first.xlsx", "--student", "Sam Lee", "-q")
+    assert "openpyxl" not in first and "pandas" not in first
+    (entry,) = entries(cache_dir)
+    assert parts(entry.read_bytes()) == parts(workbook.SHIPPED_TEMPLATE.read_bytes())
+    assert meaning(tmp_path / "first.xlsx") == meaning(built(tmp_path, Config(), student="Sam Lee"))
+
+
+@pytest.mark.parametrize("change", ["another key", "damaged", "missing"])
+def test_a_shipped_template_that_does_not_fit_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         cache_dir: Path, change: str) -> None:
+    key = template_key(Config())
+    assert key is not None
+    copy = tmp_path / "shipped.xlsx"
+    data = workbook.SHIPPED_TEMPLATE.read_bytes()
+    if change == "another key":
+        buffer = io.BytesIO(data)
+        with zipfile.ZipFile(buffer, "a") as archive:
+            archive.comment = b"0" * 64
+        copy.write_bytes(buffer.getvalue())
+    elif change == "damaged":
+        copy.write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(workbook, "SHIPPED_TEMPLATE", copy)
+    assert TrackerTemplate.shipped(key) is None
+    run("new", tmp_path / "t.xlsx", "--student", "Sam Lee")  # built instead
+    assert meaning(tmp_path / "t.xlsx") == meaning(built(tmp_path, Config(), student="Sam Lee"))

@@ -33,6 +33,7 @@ def test_wheel_carries_templates(wheel: Path) -> None:
     assert "sheetkit/templates/report.html" in names
     assert "sheetkit/templates/_style.html" in names
     assert "sheetkit/py.typed" in names
+    assert "sheetkit/default_template.xlsx" in names  # the default workbook, so a first `new` need not build it
 
 
 @pytest.mark.slow
@@ -56,3 +57,11 @@ def test_installed_wheel_finds_its_templates(wheel: Path, tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "<h1>Follow-ups" in (tmp_path / "t-report.html").read_text(encoding="utf-8")
+
+    # The installed package's shipped template fits its own sources: a first default `new` copies it.
+    copied = subprocess.run(
+        [sys.executable, "-c", "from sheetkit.config import Config; from sheetkit.workbook import TrackerTemplate, "
+         "template_key; print(TrackerTemplate.shipped(template_key(Config())) is not None)"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+    )
+    assert copied.stdout.strip() == "True"
