@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from sheetkit.config import Policy
-from sheetkit.reader import Tracker
+from sheetkit.model import Followup, Tracker
 from sheetkit.spec import CLOSED_STATUSES
 
 #: The forms a follow-up can take, in the order they are suggested.
@@ -62,40 +62,6 @@ CHANNEL_ROTATION: tuple[str, ...] = (
 )
 
 WARMTH_LEVELS: tuple[str, ...] = ("Booster", "Obligate", "Curmudgeon", "unknown")
-
-
-@dataclass(slots=True)
-class Followup:
-    """One follow-up due for one contact under one rule.
-
-    Not ``frozen``: a frozen dataclass sets each field through ``object.__setattr__``,
-    five times the cost of this one's constructor, and a report can hold 100,000 of them.
-    Treat it as read-only (``dataclasses.replace`` makes an altered copy).
-    """
-
-    contact: str
-    organization: str | None
-    rule: str
-    due: dt.date
-    days_overdue: int
-    state: str
-    why: str
-    suggested_channel: str
-    contact_row: int
-    #: For referrer updates: the referred contact the update is about.
-    about: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "contact": self.contact,
-            "organization": self.organization,
-            "rule": self.rule,
-            "due": self.due.isoformat(),
-            "days_overdue": self.days_overdue,
-            "state": self.state,
-            "why": self.why,
-            "suggested_channel": self.suggested_channel,
-        }
 
 
 @dataclass

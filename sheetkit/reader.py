@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from sheetkit.config import Config
 from sheetkit.dates import parse_date_cell
 from sheetkit.errors import Problem, UnreadableWorkbook
+from sheetkit.model import Tracker
 from sheetkit.safety import WorkbookSource, damaged, inspect_workbook
 from sheetkit.spec import (
     CONTACTS,
@@ -80,31 +81,6 @@ CODED_WIDTH = 64
 #: threads at once, given two CPUs (python-calamine lets go of the GIL while it parses). Measured:
 #: a 200 KB tracker reads in 45 ms instead of 60, one of 30 KB (100 contacts) is better read in one go.
 THREADED_BYTES = 150_000
-
-
-@dataclass
-class Tracker:
-    """A tracker workbook as tables.
-
-    ``contacts`` has one row per contact with the keys of
-    :data:`~sheetkit.spec.CONTACT_COLUMNS` (dates as ``datetime64``, missing
-    values as ``None``/``NaT``) plus ``row`` (the sheet row), ``key`` (the name
-    folded for matching) and ``referred_by_key``. ``touchpoints`` likewise,
-    with ``contact_key`` (``None`` when the name matches no contact).
-    """
-
-    path: Path
-    contacts: pd.DataFrame
-    touchpoints: pd.DataFrame
-    problems: list[Problem] = field(default_factory=list)
-    student: str | None = None
-    institution: str | None = None
-    contacts_sheet: str = CONTACTS_SHEET
-    touchpoints_sheet: str | None = TOUCHPOINTS_SHEET
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
 
 
 class _Index(dict):  # type: ignore[type-arg]

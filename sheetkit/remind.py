@@ -26,7 +26,8 @@ import pandas as pd
 
 from sheetkit import __version__
 from sheetkit.output import GENERATOR_MARK
-from sheetkit.policy import Followup
+from sheetkit.model import Followup
+from sheetkit.rules import RULE_TABLE
 from sheetkit.report import Report
 from sheetkit.spec import RULE_LABELS
 
@@ -39,15 +40,6 @@ TIMED_ALARM = dt.timedelta(minutes=-15)
 #: An all-day reminder's alarm: 09:00 on the day (relative to the day's start, as Apple Calendar writes it).
 ALL_DAY_ALARM = dt.timedelta(hours=9)
 
-#: Event titles, one verb per rule; ``{who}`` is "Name (Organization)", ``{about}`` the referred contact.
-TITLES: dict[str, str] = {
-    "thank-you": "Thank {who}",
-    "first-follow-up": "Follow up with {who}",
-    "second-follow-up": "Follow up again with {who}",
-    "keep-in-touch": "Keep in touch with {who}",
-    "agreed-date": "Get back to {who} (agreed date)",
-    "referrer-update": "Update {who} about {about}",
-}
 
 # SEQUENCE counts days from here to the as-of date, so a later run always supersedes an earlier one.
 _SEQUENCE_EPOCH = dt.date(2000, 1, 1)
@@ -96,7 +88,7 @@ class Reminder:
         if self.contact.organization:
             who += f" ({self.contact.organization})"
         about = self.about.name if self.about else (self.followup.about or "")
-        return TITLES[self.followup.rule].format(who=who, about=about)
+        return RULE_TABLE[self.followup.rule].title.format(who=who, about=about)
 
 
 @dataclass(frozen=True)

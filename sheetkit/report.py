@@ -17,8 +17,9 @@ import pandas as pd
 from sheetkit import __version__
 from sheetkit.config import Config
 from sheetkit.errors import Problem
-from sheetkit.policy import Engine, Followup, run_policy
-from sheetkit.reader import RawTracker, Tracker, read_tracker, shape_tracker
+from sheetkit.model import Followup, Tracker
+from sheetkit.policy import Engine, run_policy
+from sheetkit.reader import RawTracker, read_tracker, shape_tracker
 from sheetkit.stats import THANK_YOU_BENCHMARKS, compute_stats
 
 REPORT_SCHEMA = "sheetkit.report/1"

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sheetkit.rules import RULE_TABLE
+
 ColumnKind = Literal["text", "date", "choice", "contact", "formula"]
 
 START_SHEET = "Start Here"
@@ -40,6 +42,10 @@ SHEET_ALIASES: dict[str, tuple[str, ...]] = {
 #: Labels on the Start Here sheet whose right-hand neighbour holds the value.
 STUDENT_LABEL = "Student"
 INSTITUTION_LABEL = "Institution"
+#: The student's email (filled from a roster), read back by the cohort view to match the roster.
+EMAIL_LABEL = "Email"
+#: The day the student accepted an offer: everyone who helped is owed a "tell and thank" note.
+OFFER_LABEL = "Offer accepted on"
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ LISTS: dict[str, tuple[str, ...]] = {
         "Question",
         "Referral update",
         "Meeting request",
+        "Meeting",
         "Other",
     ),
     "got_reply": ("Yes", "No"),
@@ -197,6 +204,9 @@ CONTACT_COLUMNS: tuple[Column, ...] = (
            aliases=("phone number", "telephone", "mobile", "cell", "tel")),
     Column("LinkedIn", "linkedin", "text", 26, "LinkedIn profile address.",
            aliases=("linkedin url", "linkedin profile", "linked in")),
+    Column("Best way to reach", "best_way", "choice", 16,
+           "How they said they like to be reached; when filled, every follow-up suggests it.",
+           choices="channel", aliases=("best way", "preferred channel", "preferred contact", "reach by")),
     Column("How we met", "how_met", "choice", 22, "Pick how you met from the list.", choices="how_met",
            aliases=("how met", "met at", "met via", "met through", "context", "source")),
     Column("Referred by", "referred_by", "contact", 20, "Who introduced you: a name from this sheet.",
@@ -239,24 +249,9 @@ TOUCHPOINT_COLUMNS: tuple[Column, ...] = (
     Column("Notes", "notes", "text", 40, "What was said.", aliases=("note", "comments", "comment", "summary")),
 )
 
-#: Rule names, in the order the cadence runs; these are the JSON contract's names.
-RULES: tuple[str, ...] = (
-    "thank-you",
-    "first-follow-up",
-    "second-follow-up",
-    "keep-in-touch",
-    "agreed-date",
-    "referrer-update",
-)
-
-RULE_LABELS: dict[str, str] = {
-    "thank-you": "Thank-you",
-    "first-follow-up": "First follow-up",
-    "second-follow-up": "Second follow-up",
-    "keep-in-touch": "Keep in touch",
-    "agreed-date": "Agreed date",
-    "referrer-update": "Referrer update",
-}
+#: Rule names (the JSON contract's names) and labels, from the one rule table in :mod:`sheetkit.rules`.
+RULES: tuple[str, ...] = tuple(RULE_TABLE)
+RULE_LABELS: dict[str, str] = {name: rule.label for name, rule in RULE_TABLE.items()}
 
 #: Follow-up states in the JSON contract.
 STATES: tuple[str, ...] = ("overdue", "upcoming", "later")

@@ -132,8 +132,6 @@ TOUCHPOINT_NAMES: dict[str, str] = {
 _NAME_LETTER = column_letter(1 + [c.key for c in spec.CONTACT_COLUMNS].index("name"))
 #: The names typed on Contacts: the source of the Contact and Referred by dropdowns.
 CONTACT_NAMES = f"{_sheet_ref(spec.CONTACTS_SHEET)}!${_NAME_LETTER}$2:${_NAME_LETTER}${CONTACT_ROWS + 1}"
-#: Start Here label of the student's email (from a roster), beside spec.STUDENT_LABEL.
-EMAIL_LABEL = "Email"
 HOLIDAYS_NAME = "Holidays"
 HOLIDAYS_TITLE = "Holidays"
 
@@ -420,7 +418,7 @@ def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institu
     sheet["A1"] = "Networking follow-up tracker"
     sheet["A1"].font = Font(bold=True, size=16, color=config.branding.primary_color)
     for row, (label, value) in enumerate(
-        ((spec.STUDENT_LABEL, student), (spec.INSTITUTION_LABEL, institution), (EMAIL_LABEL, email)), start=3
+        ((spec.STUDENT_LABEL, student), (spec.INSTITUTION_LABEL, institution), (spec.EMAIL_LABEL, email)), start=3
     ):
         sheet.cell(row, 1, label).font = Font(bold=True)
         _set_text(sheet.cell(row, 2), value)

@@ -41,7 +41,7 @@ def test_report_json_to_stdout(runner: CliRunner, tracker: Path) -> None:
         ('=HYPERLINK("http://evil.example","click")', "second-follow-up", "upcoming"),
     ]
     assert set(data["followups"][0]) == {"contact", "organization", "rule", "due", "days_overdue", "state", "why",
-                                         "suggested_channel"}
+                                         "suggested_channel", "also"}
     assert set(data["contacts"][0]) == {"name", "organization", "status", "date_met", "last_outgoing", "last_reply",
                                         "sent", "replies", "next_due", "rule", "warmth"}
     assert "1 overdue" in result.stderr and "response rate 100% (1 of 1 sent)" in result.stderr
@@ -107,7 +107,7 @@ def test_check_exit_codes_and_lines(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["check", str(bad), "--format", "json"])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["ok"] is False and data["problems"][0]["cell"] == "J2"
+    assert data["ok"] is False and data["problems"][0]["cell"] == "K2"
 
 
 def test_check_on_a_file_that_is_not_a_tracker(runner: CliRunner, tmp_path: Path) -> None:

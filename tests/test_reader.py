@@ -73,7 +73,7 @@ def test_bad_date_cell_is_reported_with_its_address(tmp_path: Path) -> None:
     path = write_tracker(tmp_path / "t.xlsx", [contact("Ann", date_met="sometime in May")])
     report = build_report(path, Config(), D(2026, 11, 22)).to_json()
     [problem] = [p for p in report["problems"] if p["severity"] == "error"]
-    assert (problem["sheet"], problem["cell"]) == ("Contacts", "J2")
+    assert (problem["sheet"], problem["cell"]) == ("Contacts", "K2")
     assert "sometime in May" in problem["message"] and "YYYY-MM-DD" in problem["message"]
     assert report["followups"] == []
 

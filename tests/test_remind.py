@@ -16,8 +16,9 @@ from builders import contact, touch, write_tracker
 from sheetkit.cli import cli
 from sheetkit.config import Config
 from sheetkit.output import is_sheetkit_output
-from sheetkit.policy import Followup
-from sheetkit.remind import TITLES, plan_reminders, reminder_uid, render_calendar
+from sheetkit.model import Followup
+from sheetkit.rules import RULE_TABLE
+from sheetkit.remind import plan_reminders, reminder_uid, render_calendar
 from sheetkit.report import build_report
 from sheetkit.spec import RULES
 
@@ -143,7 +144,7 @@ def test_time_gives_timed_floating_events_with_a_15_minute_alarm(tracker: Path) 
 
 
 def test_every_rule_has_a_title() -> None:
-    assert set(TITLES) == set(RULES)
+    assert set(RULE_TABLE) == set(RULES)
 
 
 def test_uid_falls_back_to_the_file_stem_without_a_student(tmp_path: Path) -> None:
