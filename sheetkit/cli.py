@@ -107,20 +107,6 @@ def user_errors(f: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def report_summary(result: Any) -> str:
-    """'3 overdue, 2 due this week, response rate 43% (12 of 28 sent)' for the stderr summary."""
-    from sheetkit.render import percent
-
-    this_week = sum(1 for f in result.followups if f.state == "upcoming" and (f.due - result.as_of).days <= 7)
-    stats = result.stats
-    errors = len(result.tracker.errors)
-    problems = f"; {errors} error{'s' if errors != 1 else ''} in the workbook (run sheetkit check)" if errors else ""
-    return (
-        f"{stats['overdue']} overdue, {this_week} due this week, response rate "
-        f"{percent(stats['response_rate'])} ({stats['replied']} of {stats['sent']} sent){problems}"
-    )
-
-
 def say(message: str, quiet: bool = False) -> None:
     """A message for people: stderr, silenced by --quiet."""
     if not quiet:
@@ -214,7 +200,7 @@ def report(
     # the GIL) while this thread imports pandas and Jinja2: on two cores they overlap.
     loading = start_reading(tracker, config)
     from sheetkit.render import render_html, render_html_to, render_json, write_xlsx
-    from sheetkit.report import build_report
+    from sheetkit.report import build_report, summary_line
 
     result = build_report(tracker, config, as_of, raw=loading.result())
     if output_format == "xlsx":
@@ -229,7 +215,7 @@ def report(
         else:
             write_bytes_atomic(destination, text.encode("utf-8"))
     where = "stdout" if to_stdout else str(destination)
-    say(f"{tracker}: {report_summary(result)}; report: {where}", quiet)
+    say(f"{tracker}: {summary_line(result)}; report: {where}", quiet)
 
 
 @cli.command()
