@@ -55,7 +55,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-
 from sheetkit import __version__
 from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
