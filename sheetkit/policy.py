@@ -16,8 +16,9 @@ Words used below:
   touchpoint from the same contact is dated on or after it and before the
   contact's next later-dated outgoing touch;
 * an outgoing message is an **answer** (not a follow-up) when the contact's
-  previous message was theirs, received at most ``spacing_days`` before, and
-  its Purpose is not Follow-up.
+  previous message was theirs and either asked something (Question, Meeting
+  request) or came at most ``spacing_days`` before, and its own Purpose is
+  not Follow-up.
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ class ContactFacts:
     key: str | None
     primary: bool
     how_met: str | None
+    #: Date met as typed (shown in the report).
     date_met: dt.date | None
+    #: Date met as the engine counts it: blank when it cannot be right (more than a year ahead).
+    met_on: dt.date | None = None
     thank_you_sent: dt.date | None = None
     agreed_next: dt.date | None = None
     email: str | None = None
@@ -314,18 +318,19 @@ def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list
             _values(frame, "how_met"), _dates(frame, "date_met"), _dates(frame, "thank_you_sent"),
             _dates(frame, "agreed_next"), _values(frame, "email"), _values(frame, "phone"),
             _values(frame, "linkedin"), _values(frame, "best_way"), _values(frame, "referred_by")):
+        met_on = date_met
         if date_met is not None and date_met > too_far:
+            met_on = None
             problems.append(Problem("error", sheet, _cell(CONTACT_COLUMNS, "date_met", row),
                                     f"Date met {date_met.isoformat()} is more than a year after {as_of.isoformat()}; "
                                     "check the year (it is left out until fixed)"))
-            date_met = None
         if how_met == "Referral" and referred_by is None:
             problems.append(Problem("warning", sheet, _cell(CONTACT_COLUMNS, "referred_by", row),
                                     "How we met is Referral but Referred by is blank; type who introduced you, "
                                     "so they can be thanked and kept up to date"))
         people.append(ContactFacts(
             name=str(name), organization=organization, status=status or "Active", row=row, key=key,
-            primary=key not in seen, how_met=how_met, date_met=date_met, thank_you_sent=thank_you_sent,
+            primary=key not in seen, how_met=how_met, date_met=date_met, met_on=met_on, thank_you_sent=thank_you_sent,
             agreed_next=agreed_next, email=email, phone=phone,
             linkedin=linkedin, best_way=best_way,
         ))
@@ -401,11 +406,11 @@ def _read_relationship(p: ContactFacts, policy: Policy, calendar: Calendar, as_o
         if t.meeting:
             continue
         if t.sent and previous is not None and not previous.sent and t.purpose != "Follow-up":
-            t.answer = (t.day - previous.day).days <= policy.spacing_days
+            t.answer = previous.purpose in ASKING_PURPOSES or (t.day - previous.day).days <= policy.spacing_days
         previous = t
 
     p.meetings = sorted({*(t.day for t in touches if t.meeting and t.purpose == MEETING_PURPOSE),
-                         *([p.date_met] if p.date_met else [])})
+                         *([p.met_on] if p.met_on else [])})
     outgoing = p.outgoing
     p.sent, p.replies = len(sends), sum(t.replied for t in sends)
     if outgoing:
@@ -519,7 +524,7 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
                        + ([column] if column is not None and column >= meeting else []), default=None)
             p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days), done))
     if p.thanked_on is None:
-        variant = "job" if job else ("meeting" if p.date_met is not None and met > p.date_met else None)
+        variant = "job" if job else ("meeting" if p.met_on is not None and met > p.met_on else None)
         template = RULE_TABLE["thank-you"].variants[variant] if variant else RULE_TABLE["thank-you"].reason
         why = template.format(met=met.isoformat(), where=_where(p.how_met))
         return [_Item("thank-you", p.thank_you_due, why, channels=JOB_INTERVIEW_CHANNELS["thank-you"] if job else ())]
@@ -638,7 +643,7 @@ def _referral_items(people: list[ContactFacts], items: dict[int, list[_Item]], c
             continue
         referrer = people[person.referrer]
         to_referrer = [t.day for t in referrer.outgoing]
-        met = person.date_met or (person.meetings[0] if person.meetings else None)
+        met = person.met_on or (person.meetings[0] if person.meetings else None)
         if met is not None and not any(day >= met for day in to_referrer):
             why = RULE_TABLE["referrer-update"].reason.format(name=referrer.name, about=person.name,
                                                               met=met.isoformat(), first_name=referrer.first_name)
@@ -687,7 +692,9 @@ def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Po
     """
     pending = sorted(pending, key=lambda item: (item.due, _RULE_ORDER[item.rule]))
     chosen = pending[0]
-    settled = [item for item in pending[1:] if item.rule != "agreed-date" or item.due <= chosen.due]
+    # Sent on its due date (or today, when overdue), the message also keeps an agreed date that has come.
+    sent_on = max(chosen.due, as_of)
+    settled = [item for item in pending[1:] if item.rule != "agreed-date" or item.due <= sent_on]
     also = tuple(dict.fromkeys(item.rule for item in settled if item.rule != chosen.rule))
     why = chosen.why + "".join(f". Also: {item.why}" for item in settled)
     channel = _channel(p, chosen)
@@ -696,13 +703,12 @@ def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Po
         why += f"; {NO_CHANNEL_HINT}"
     elif channel in PHONE_CHANNELS:
         due = calendar.weekday(due)
-    about = chosen.about or next((item.about for item in settled if item.about), None)
     late = (as_of - due).days
     state = "overdue" if late > 0 else ("upcoming" if -late <= policy.upcoming_days else "later")
     p.next_due, p.next_rule = due, chosen.rule
     return chosen.rank, Followup(contact=p.name, organization=p.organization, rule=chosen.rule, due=due,
                                  days_overdue=max(late, 0), state=state, why=why, suggested_channel=channel,
-                                 contact_row=p.row, about=about, also=also)
+                                 contact_row=p.row, about=chosen.about, also=also)
 
 
 def usable_channels(p: ContactFacts, card: bool) -> list[str]:
@@ -740,4 +746,4 @@ def _copy_facts(first: ContactFacts, duplicate: ContactFacts) -> ContactFacts:
     """A repeated name's row: its own cells, the first row's facts (touchpoints count for the first one)."""
     return replace(first, name=duplicate.name, organization=duplicate.organization, status=duplicate.status,
                    row=duplicate.row, primary=False, how_met=duplicate.how_met, date_met=duplicate.date_met,
-                   advice=None)
+                   met_on=duplicate.met_on, advice=None)

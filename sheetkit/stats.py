@@ -77,7 +77,7 @@ def _people(engine: Engine) -> list[ContactFacts]:
 
 
 def _met(engine: Engine) -> list[ContactFacts]:
-    return [p for p in _people(engine) if p.date_met is not None]
+    return [p for p in _people(engine) if p.met_on is not None]
 
 
 def _owners(engine: Engine, sends: list[Touch]) -> list[ContactFacts]:
