@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -111,7 +110,7 @@ class Deadline:
     done_on: dt.date | None
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactFacts:
     """What the engine found for one Contacts row (sheet order); duplicates of a name share the first row's facts."""
 
@@ -135,6 +134,8 @@ class ContactFacts:
     #: Index of the referrer's row in :attr:`Engine.contacts`, if any.
     referrer: int | None = None
     touches: list[Touch] = field(default_factory=list)
+    #: The messages the student sent (meetings left out), by date.
+    outgoing: list[Touch] = field(default_factory=list)
     meetings: list[dt.date] = field(default_factory=list)
     thanked_on: dt.date | None = None
     #: The date the thank-you for the latest meeting fell (falls) due.
@@ -159,10 +160,6 @@ class ContactFacts:
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.split() else self.name
-
-    @property
-    def outgoing(self) -> list[Touch]:
-        return [t for t in self.touches if t.outgoing]
 
     @property
     def open(self) -> bool:
@@ -216,7 +213,8 @@ class Calendar:
         self.holidays = frozenset(policy.holidays)
 
     def after(self, day: dt.date, count: int) -> dt.date:
-        return self.working(day + dt.timedelta(days=count))
+        later = day + dt.timedelta(days=count)
+        return self.weekday(later) if self.business else later
 
     def working(self, day: dt.date) -> dt.date:
         """``day`` itself, or with business days on, the next day that is no weekend or holiday."""
@@ -287,9 +285,12 @@ def _values(frame: pd.DataFrame, key: str) -> list[Any]:
     """A column as Python values, blanks (NaN, empty text) as None; a missing column as all None."""
     if key not in frame:
         return [None] * len(frame)
-    return [None if value is None or (isinstance(value, float) and math.isnan(value))
-            or (isinstance(value, str) and not value.strip()) else value
-            for value in frame[key].to_numpy(dtype=object).tolist()]
+    values = frame[key].to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return [value or None for value in values.tolist()]
 
 
 def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
@@ -298,10 +299,13 @@ def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
     return frame[key].to_numpy(dtype="datetime64[D]").astype(object).tolist()
 
 
+_LETTERS = {(columns, column.key): column_letter(i + 1)
+            for columns in (CONTACT_COLUMNS, TOUCHPOINT_COLUMNS) for i, column in enumerate(columns)}
+
+
 def _cell(columns: tuple[Any, ...], key: str, row: int) -> str:
     """The A1 address of ``key``'s column in ``row`` (the contract's column order)."""
-    position = next(i for i, column in enumerate(columns) if column.key == key)
-    return f"{column_letter(position + 1)}{row}"
+    return f"{_LETTERS[columns, key]}{row}"
 
 
 def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list[ContactFacts]:
@@ -411,7 +415,7 @@ def _read_relationship(p: ContactFacts, policy: Policy, calendar: Calendar, as_o
 
     p.meetings = sorted({*(t.day for t in touches if t.meeting and t.purpose == MEETING_PURPOSE),
                          *([p.met_on] if p.met_on else [])})
-    outgoing = p.outgoing
+    outgoing = p.outgoing = [t for t in touches if t.outgoing]
     p.sent, p.replies = len(sends), sum(t.replied for t in sends)
     if outgoing:
         p.last_outgoing, p.last_channel = outgoing[-1].day, outgoing[-1].channel
@@ -605,9 +609,10 @@ def _spaced(item: _Item, p: ContactFacts, policy: Policy, calendar: Calendar) ->
     if RULE_TABLE[item.rule].spacing_exempt or p.last_outgoing is None:
         return item
     held = calendar.after(p.last_outgoing, policy.spacing_days)
-    if held <= item.due:
-        return item
-    return replace(item, due=held, why=f"{item.why} (held until {days(policy.spacing_days)} after your last message)")
+    if held > item.due:
+        item.due = held
+        item.why += f" (held until {days(policy.spacing_days)} after your last message)"
+    return item
 
 
 def _where(how_met: str | None) -> str:
