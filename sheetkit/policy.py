@@ -264,7 +264,8 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     ranked: list[tuple[int, Followup]] = []
     for i, pending in items.items():
         person = people[i]
-        eligible = [item for item in pending if person.open or item.rule == "agreed-date"]
+        eligible = pending if person.open else [
+            item for item in pending if item.rule == "agreed-date" and person.status == "Paused" and not person.resting]
         if eligible:
             ranked.append(_next_step(person, eligible, as_of, policy, calendar))
     ranked.sort(key=lambda pair: (STATES.index(pair[1].state), -pair[1].days_overdue, pair[1].due, pair[0],
@@ -500,12 +501,10 @@ def _reply_items(p: ContactFacts, touches: list[Touch], policy: Policy, calendar
     for at, asked in enumerate(touches):
         if asked.sent or asked.meeting or asked.purpose not in ASKING_PURPOSES:
             continue
-        answered = any(t.sent or t.meeting for t in touches[at + 1:]) or any(
-            t.meeting and t.day == asked.day for t in touches[:at])
         done_on = next((t.day for t in touches[at + 1:] if t.sent or t.meeting), None)
         due = calendar.after(asked.day, policy.reply_days)
         p.deadlines.append(Deadline("reply", due, done_on))
-        if not answered:
+        if done_on is None:
             why = RULE_TABLE["reply"].reason.format(first_name=p.first_name, asked=asked.day.isoformat(),
                                                     purpose=str(asked.purpose).lower())
             return [_Item("reply", due, why, channels=(asked.channel,) if asked.channel else ())]

@@ -48,6 +48,7 @@ def every_rule_tracker(path: Path, name: str = "Alice Ng", notes: str = LONG_NOT
                 thank_you_sent=D(2026, 11, 11)),
     ]
     touches = [
+        touch(D(2026, 11, 3), "Bob Roe", channel="Email", purpose="Follow-up"),  # so his next step is the update
         touch(D(2026, 9, 20), "Carol Diaz", channel="Email", purpose="Follow-up"),
         touch(D(2026, 3, 20), "Dan Wu", channel="Email", purpose="Follow-up"),
         touch(D(2026, 4, 20), "Dan Wu", channel="LinkedIn", purpose="Follow-up"),
