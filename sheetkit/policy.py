@@ -238,7 +238,7 @@ class _Item:
     #: Channels that suit this item, best first (falls back to any usable channel).
     channels: tuple[str, ...] = ()
     #: Channels to avoid ("in another form").
-    avoid: frozenset[str] = frozenset()
+    avoid: frozenset[str | None] = frozenset()
     #: Ordering of offer-thanks notes: the referral chain first.
     rank: int = 0
 
@@ -300,13 +300,13 @@ def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
     return frame[key].to_numpy(dtype="datetime64[D]").astype(object).tolist()
 
 
-_LETTERS = {(columns, column.key): column_letter(i + 1)
-            for columns in (CONTACT_COLUMNS, TOUCHPOINT_COLUMNS) for i, column in enumerate(columns)}
+_LETTERS = {id(columns): {column.key: column_letter(i + 1) for i, column in enumerate(columns)}
+            for columns in (CONTACT_COLUMNS, TOUCHPOINT_COLUMNS)}
 
 
 def _cell(columns: tuple[Any, ...], key: str, row: int) -> str:
     """The A1 address of ``key``'s column in ``row`` (the contract's column order)."""
-    return f"{_LETTERS[columns, key]}{row}"
+    return f"{_LETTERS[id(columns)][key]}{row}"
 
 
 def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list[ContactFacts]:
@@ -394,33 +394,44 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
 def _read_relationship(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.date) -> None:
     """Replies, meetings, warmth, cool-off and the stopping rules for one contact (touches sorted by day)."""
     touches = p.touches
-    sends = [t for t in touches if t.sent]
-    send_days = sorted({t.day for t in sends})
-    first_answer: dict[dt.date, dt.date] = {}
+    sends: list[Touch] = []
+    outgoing: list[Touch] = []
+    received: list[Touch] = []
+    meetings = {p.met_on} if p.met_on else set()
     for t in touches:
-        if not t.sent:
+        if t.sent:
+            sends.append(t)
+            if not t.meeting:
+                outgoing.append(t)
+        else:
+            received.append(t)
+        if t.meeting and t.purpose == MEETING_PURPOSE:
+            meetings.add(t.day)
+    p.meetings = sorted(meetings)
+    p.outgoing = outgoing
+    # Each received touch answers the latest day with an outgoing touch on or before it.
+    first_answer: dict[dt.date, dt.date] = {}
+    if received and sends:
+        send_days = sorted({t.day for t in sends})
+        for t in received:
             at = bisect.bisect_right(send_days, t.day) - 1
             if at >= 0 and send_days[at] not in first_answer:
                 first_answer[send_days[at]] = t.day
+        previous: Touch | None = None
+        for t in touches:
+            if t.meeting:
+                continue
+            if t.sent and previous is not None and not previous.sent and t.purpose != "Follow-up":
+                t.answer = previous.purpose in ASKING_PURPOSES or (t.day - previous.day).days <= policy.spacing_days
+            previous = t
     for t in sends:
         answered = first_answer.get(t.day)
         t.replied = t.got_reply or answered is not None
         t.reply_on = (t.reply_date or answered) if t.replied else None
-    previous: Touch | None = None
-    for t in touches:
-        if t.meeting:
-            continue
-        if t.sent and previous is not None and not previous.sent and t.purpose != "Follow-up":
-            t.answer = previous.purpose in ASKING_PURPOSES or (t.day - previous.day).days <= policy.spacing_days
-        previous = t
-
-    p.meetings = sorted({*(t.day for t in touches if t.meeting and t.purpose == MEETING_PURPOSE),
-                         *([p.met_on] if p.met_on else [])})
-    outgoing = p.outgoing = [t for t in touches if t.outgoing]
     p.sent, p.replies = len(sends), sum(t.replied for t in sends)
     if outgoing:
         p.last_outgoing, p.last_channel = outgoing[-1].day, outgoing[-1].channel
-    replies = [t.day for t in touches if not t.sent] + [t.reply_on for t in sends if t.reply_on]
+    replies = [t.day for t in received] + [t.reply_on for t in sends if t.reply_on]
     p.last_reply = max(replies, default=None)
     rated = sorted(((t.day if not t.sent else (t.reply_on or t.day)), t.quality) for t in touches if t.quality)
     p.latest_quality = rated[-1][1] if rated else None
@@ -543,13 +554,13 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
         template = RULE_TABLE["first-follow-up"].variants["job"] if job else RULE_TABLE["first-follow-up"].reason
         return [_Item("first-follow-up", calendar.after(base, first_days), template.format(thanked=p.thanked_on.isoformat()),
                       channels=JOB_INTERVIEW_CHANNELS["first-follow-up"] if job else (),
-                      avoid=frozenset({thank_channel} - {None}))]
+                      avoid=frozenset({thank_channel}))]
     if second is None and p.latest_quality != "Brief":
         p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days), None))
         base = _later(first.day, agreed_met_on)
         return [_Item("second-follow-up", calendar.after(base, policy.second_follow_up_days),
                       RULE_TABLE["second-follow-up"].reason.format(first=first.day.isoformat()),
-                      avoid=frozenset({thank_channel, first.channel} - {None}))]
+                      avoid=frozenset({thank_channel, first.channel}))]
     if second is not None:
         p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days),
                                     second.day))
@@ -574,7 +585,7 @@ def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], p
         last = requests[-1]
         why = RULE_TABLE["nudge"].reason.format(asked=last.day.isoformat())
         items.append(_Item("nudge", calendar.after(last.day, policy.nudge_days), why,
-                           avoid=frozenset({last.channel} - {None})))
+                           avoid=frozenset({last.channel})))
     elif outgoing:
         items.append(_keep_in_touch(p, None, policy, calendar))
     return items
