@@ -147,7 +147,7 @@ def deliver(destination: Path | None, write: Callable[[IO[bytes]], None]) -> str
         return str(destination)
     if sys.stdout is None:
         raise OutputError("-: standard output is closed; give a file name with -o")
-    stream = click.get_binary_stream("stdout")
+    stream = sys.stdout.buffer
     try:
         write(stream)
         stream.flush()
@@ -347,8 +347,12 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
 
 def _new_from_roster(roster: Path, out_dir: Path, config_path: Path | None, institution: str | None,
                      cache_dir: Path | None, *, force: bool, quiet: bool) -> None:
-    """One workbook per roster student; every destination is checked before the first is written."""
-    from sheetkit.errors import OutputError
+    """One workbook per roster student; every destination is checked before the first is written.
+
+    A workbook already there exactly as this run would write it (an earlier
+    run that stopped part-way) is kept, so running the command again finishes the job.
+    """
+    from sheetkit.output import same_workbook
     from sheetkit.roster import read_roster
     from sheetkit.workbook import TrackerTemplate
 
@@ -357,16 +361,32 @@ def _new_from_roster(roster: Path, out_dir: Path, config_path: Path | None, inst
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror}); choose another --out-dir") from None
-    for student in students:
-        check_destination(out_dir / student.file_name, force=force)
+        raise OutputError(os_error_message(exc, out_dir)) from None
     template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
+    done = set()
+    for student in students:
+        destination = out_dir / student.file_name
+        if same_workbook(destination, template.render(student.name, student.email)):
+            done.add(student.file_name)
+        else:
+            check_destination(destination, force=force)
+    written = 0
     for number, student in enumerate(students, start=1):
         destination = out_dir / student.file_name
-        write_bytes_atomic(destination, template.render(student.name, student.email))
+        if student.file_name in done:
+            say(f"[{number}/{len(students)}] {student.name}: {destination} is already there", quiet)
+            continue
+        try:
+            write_bytes_atomic(destination, template.render(student.name, student.email))
+        except OSError as exc:
+            raise OutputError(f"{os_error_message(exc)}. {written} of {len(students)} workbooks were written "
+                              f"before it (listed above); once that is fixed, run the same command again: "
+                              "the workbooks already there are kept and the rest written") from None
+        written += 1
         click.echo(destination)
         say(f"[{number}/{len(students)}] {student.name}", quiet)
-    say(f"Wrote {len(students)} workbooks to {out_dir}", quiet)
+    kept = f" ({len(done)} already there)" if done else ""
+    say(f"Wrote {written} workbooks to {out_dir}{kept}", quiet)
 
 
 def _parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.time | None:

@@ -126,6 +126,20 @@ def write_bytes_atomic(destination: Path, data: bytes) -> None:
     write_atomic(destination, lambda stream: stream.write(data))
 
 
+def same_workbook(path: Path, xlsx: bytes) -> bool:
+    """True when ``path`` is a regular file holding the workbook ``xlsx``, part for part, but for
+    its creation and modification times (``docProps/core.xml``)."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
+        with zipfile.ZipFile(path) as there, zipfile.ZipFile(io.BytesIO(xlsx)) as here:
+            names = here.namelist()
+            return there.namelist() == names and all(
+                there.read(name) == here.read(name) for name in names if name != "docProps/core.xml")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return False
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))

@@ -6,7 +6,7 @@ in), with ``range`` and repetition bounded so a template cannot hang the run
 or fill the memory. Any error a template causes is one
 :class:`~sheetkit.errors.TemplateError` naming the file and line::
 
-    templates/report.html:12: 'studnt' is undefined; fix the template
+    templates/report.html, line 12: 'studnt' is undefined; fix the template
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import jinja2
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from sheetkit.errors import TemplateError, printable
+from sheetkit.errors import SheetkitError, TemplateError, printable
 
 #: The most numbers ``range()`` gives a template.
 MAX_RANGE = 10_000
@@ -60,6 +60,8 @@ class SafeEnvironment(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox with a bounded ``range``, ``*`` and ``**``, and one-line errors."""
 
     intercepted_binops = frozenset({"*", "**"})
+    #: What a template's error is raised as (drafts raise their own subclass of SheetkitError).
+    error: type[SheetkitError] = TemplateError
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -81,22 +83,22 @@ class SafeEnvironment(ImmutableSandboxedEnvironment):
 
         The template's own errors (syntax, undefined names, the sandbox's
         refusals, and anything raised by the template's code itself, such as a
-        division by zero) become :class:`TemplateError`; an error inside
+        division by zero) become :attr:`error`; an error inside
         sheetkit's Python code is a bug and goes on as it is.
         """
         from jinja2.debug import rewrite_traceback_stack
 
         error = rewrite_traceback_stack(source=source)
         if isinstance(error, jinja2.TemplateSyntaxError):
-            where = f"{error.filename or error.name}:{error.lineno}"
+            where = f"{error.filename or error.name}, line {error.lineno}"
         else:
             frames = [(frame.f_code.co_filename, line) for frame, line in traceback.walk_tb(error.__traceback__)]
             in_template = [(name, line) for name, line in frames if _is_template(name)]
             if not in_template or (not isinstance(error, jinja2.TemplateError) and not _is_template(frames[-1][0])):
                 raise error
-            where = "{}:{}".format(*in_template[-1])
+            where = "{}, line {}".format(*in_template[-1])
         message = error.message if isinstance(error, jinja2.TemplateError) else f"{type(error).__name__}: {error}"
-        raise TemplateError(printable(f"{where}: {message.rstrip('.')}; fix the template")) from None
+        raise self.error(printable(f"{where}: {message.rstrip('.')}; fix the template")) from None
 
 
 def _is_template(filename: str) -> bool:
