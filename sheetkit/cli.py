@@ -240,7 +240,7 @@ def check(tracker: Path, output_format: str, config_path: Path | None) -> None:
     else:
         for line in result.lines():
             click.echo(printable(line))
-        click.echo(result.summary(), err=True)
+        say(result.summary())
     if not result.ok:
         sys.exit(1)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sheetkit.errors import ConfigError
+from sheetkit.errors import ConfigError, os_error_message
 from sheetkit.spec import CONTACTS, LISTS, TOUCHPOINTS, SheetSpec, normalize_label
 
 
@@ -152,8 +152,10 @@ def load_config(path: Path | None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found; check the path given to --config") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc}); save it as UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file: {os_error_message(exc, path)}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
     return _parse(raw, path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import stat
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -75,17 +75,16 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], None]) -> None:
     An operating-system error is raised again naming ``destination``, the
     file the user asked for, rather than the temporary one.
     """
+    # The name is chosen before the file is made, so that a signal arriving at any moment
+    # after (even before os.open returns) still finds the name to remove.
+    temporary = destination.parent / f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
     try:
-        handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX,
-                                             dir=destination.parent)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, str(destination)) from None
-    try:
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        # The file was made private (0600); give it the mode a plain open() would.
         os.chmod(temporary, _mode_for(destination))
         try:
             _refuse_special(destination, destination.lstat().st_mode)
@@ -93,11 +92,20 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], None]) -> None:
             pass
         os.replace(temporary, destination)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        if not isinstance(exc, FileExistsError):  # that one is another run's temporary file: not ours to remove
+            _remove(temporary)
         raise OSError(exc.errno, exc.strerror, str(destination)) from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        _remove(temporary)
         raise
+
+
+def _remove(temporary: Path) -> None:
+    """Remove a temporary file if it is there (on a read-only file system it never was)."""
+    try:
+        temporary.unlink()
+    except OSError:
+        pass
 
 
 def _mode_for(destination: Path) -> int:
