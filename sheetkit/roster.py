@@ -109,7 +109,8 @@ def safe_file_stem(name: str) -> str:
     >>> safe_file_stem("../../etc/passwd")
     'etc-passwd'
     """
-    folded = unicodedata.normalize("NFKD", name.casefold().translate(_ASCII_SPELLINGS))
+    # NFKC first, so that styled letters (𝔄, ｆｕｌｌ-width) are plain letters before case is folded.
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name).casefold().translate(_ASCII_SPELLINGS))
     stem = _NOT_ASCII_WORD.sub("-", folded.encode("ascii", "ignore").decode("ascii")).strip("-")
     if not stem:
         # Nothing left in ASCII (a name in another script): keep its letters, joined by dashes.
