@@ -140,7 +140,7 @@ def output_destination(output: Path | None, default: Path, *, output_format: str
     return destination
 
 
-def deliver(destination: Path | None, write: Callable[[IO[bytes]], None]) -> str:
+def deliver(destination: Path | None, write: Callable[[IO[bytes]], object]) -> str:
     """Write a command's result to ``destination`` (atomically) or stdout; says where, for the summary line."""
     if destination is not None:
         write_atomic(destination, write)
@@ -158,7 +158,7 @@ def deliver(destination: Path | None, write: Callable[[IO[bytes]], None]) -> str
     return "stdout"
 
 
-def xlsx_writer(write: Callable[[IO[bytes]], None]) -> Callable[[IO[bytes]], None]:
+def xlsx_writer(write: Callable[[IO[bytes]], object]) -> Callable[[IO[bytes]], object]:
     """``write`` run on memory first, then copied out: a zip writer that meets a full disk half-way
     otherwise fails again as it is discarded ('seek of closed file')."""
 
@@ -619,4 +619,4 @@ def _exit_now(code: int | str | None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

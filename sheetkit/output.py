@@ -13,7 +13,6 @@ from typing import IO
 
 from sheetkit.errors import OutputError, os_error_message, printable
 
-
 #: Marks sheetkit's own outputs, so a re-run may refresh them without --force.
 GENERATOR_MARK = "sheetkit"
 
@@ -67,7 +66,7 @@ def _refuse_special(destination: Path, mode: int) -> None:
 TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".sk-", ".tmp"
 
 
-def write_atomic(destination: Path, write: Callable[[IO[bytes]], None]) -> None:
+def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Call ``write`` on a temporary file beside ``destination``, then move it into place.
 
     An interrupted or failed run (an error, a signal, a full disk) leaves
@@ -118,7 +117,7 @@ def _mode_for(destination: Path) -> int:
         return 0o666 & ~umask
 
 
-def as_utf8(write: Callable[[IO[str]], None]) -> Callable[[IO[bytes]], None]:
+def as_utf8(write: Callable[[IO[str]], object]) -> Callable[[IO[bytes]], object]:
     """``write``, which writes text piece by piece, made to write it to a byte stream as UTF-8 (newlines as given)."""
 
     def encode(stream: IO[bytes]) -> None:

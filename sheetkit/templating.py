@@ -97,7 +97,7 @@ class SafeEnvironment(ImmutableSandboxedEnvironment):
             if not in_template or (not isinstance(error, jinja2.TemplateError) and not _is_template(frames[-1][0])):
                 raise error
             where = "{}, line {}".format(*in_template[-1])
-        message = error.message if isinstance(error, jinja2.TemplateError) else f"{type(error).__name__}: {error}"
+        message = (error.message or "") if isinstance(error, jinja2.TemplateError) else f"{type(error).__name__}: {error}"
         raise self.error(printable(f"{where}: {message.rstrip('.')}; fix the template")) from None
 
 

@@ -21,9 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import openpyxl
 import pytest
-
 from builders import contact, touch, write_tracker
 
 REQUIRE_REAL = os.environ.get("SHEETKIT_REQUIRE_REAL") == "1"
