@@ -75,6 +75,7 @@ _OS_REASONS = {
     errno.ENOENT: "no such file or folder; check the path",
     errno.ENOTDIR: "a part of the path is not a folder; check the path",
     errno.EISDIR: "is a folder, not a file; give a file's name",
+    errno.EEXIST: "already exists, and is not a folder; choose another name",
     errno.ELOOP: "too many levels of symbolic links (a symlink loop?); check the path",
     errno.EIO: "input/output error (a failing disk or network drive?); try again, or choose another place",
     errno.ENXIO: "no such device; give a regular file",

@@ -300,3 +300,51 @@ def _wait_until_stopped(pid: int) -> None:
         if state in ("T", "t", "Z"):
             return
     raise AssertionError(f"process {pid} did not stop")
+
+
+# ---- 9. no command ever prints a traceback ------------------------------------------------------------
+
+
+@pytest.fixture
+def hostile_folder(tracker: Path, tmp_path: Path) -> Path:
+    """Everything that can go wrong around a command, in one folder."""
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "roster.csv").write_text("Name\nSam Lee\n", encoding="utf-8")
+    (tmp_path / "bad.toml").write_bytes(b"[policy\n\xff")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "report.html").write_text("{{ 1 / 0 }}", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "tracker.xlsx", "-o", "fifo", "--force"],
+    ["report", "tracker.xlsx", "-o", "loop", "--force"],
+    ["report", "tracker.xlsx", "-o", "a-file/r.html"],
+    ["report", "tracker.xlsx", "-o", "no-such-folder/r.html"],
+    ["report", "tracker.xlsx", "--format", "xlsx", "-o", "-"],
+    ["report", "tracker.xlsx", "--templates", "folder", "-o", "-"],
+    ["report", "tracker.xlsx", "--config", "bad.toml"],
+    ["report", "tracker.xlsx", "--config", "folder"],
+    ["report", "folder"],
+    ["report", "no-such.xlsx"],
+    ["check", "a-file"],
+    ["remind", "tracker.xlsx", "-o", "fifo"],
+    ["remind", "tracker.xlsx", "--drafts", "a-file", "-o", "-"],
+    ["remind", "tracker.xlsx", "--as-of", "9999-12-31"],
+    ["new", "fifo", "--force"],
+    ["new", "--roster", "roster.csv", "--out-dir", "a-file"],
+    ["new", "--roster", "roster.csv", "--out-dir", "loop"],
+    ["cohort", "tracker.xlsx", "-o", "fifo", "--force"],
+    ["cohort", "tracker.xlsx", "--format", "json", "-o", "a-file/x.json"],
+])
+def test_no_command_ever_prints_a_traceback(hostile_folder: Path, args: list[str]) -> None:
+    result = sheetkit(*args, cwd=hostile_folder)  # asserts that nothing says "Traceback"
+    assert result.returncode in (1, 2), result.stderr
+    if result.returncode == 1:  # one line: the error, or `check`'s summary below its problems on stdout
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+    else:
+        assert result.stderr.startswith("Usage:") and "Error: " in result.stderr
+    assert stat.S_ISFIFO(os.lstat(hostile_folder / "fifo").st_mode)
+    assert temporary_files(hostile_folder) == []
