@@ -71,7 +71,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     import jinja2
 
     from sheetkit.cache import writable_cache_dir
-    from sheetkit.templating import SafeEnvironment, SafeLoader
+    from sheetkit.templating import CompiledTemplateCache, SafeEnvironment, SafeLoader
 
     folders = [str(override)] if override else []
     folders.append(str(templates_dir()))
@@ -81,7 +81,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     compiled = writable_cache_dir("jinja-sandboxed")
     env = SafeEnvironment(
         loader=SafeLoader(folders),
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
+        bytecode_cache=CompiledTemplateCache(str(compiled)) if compiled else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -56,6 +56,23 @@ class SafeLoader(jinja2.FileSystemLoader):
                                           "save the template as UTF-8")) from None
 
 
+class CompiledTemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja2's on-disk cache of compiled templates, as a convenience only: a full disk or an
+    unreadable cache file means compiling afresh, never a failed report."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError):  # unreadable, or a truncated file
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
 class SafeEnvironment(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox with a bounded ``range``, ``*`` and ``**``, and one-line errors."""
 
