@@ -119,12 +119,14 @@ class WrittenDrafts:
 
 
 def draft_environment(override: Path | None = None) -> jinja2.Environment:
-    """The report's template environment (same folders, same overrides) without HTML escaping.
+    """The report's sandboxed template environment (same folders, same overrides) without HTML escaping.
 
     Compiled templates depend on the escaping setting, so the escaping environment's
-    on-disk compilation cache is not shared here.
+    on-disk compilation cache is not shared here. A template's error is a :class:`DraftTemplateError`.
     """
-    return environment(override).overlay(autoescape=False, bytecode_cache=None)
+    env = environment(override).overlay(autoescape=False, bytecode_cache=None)
+    env.error = DraftTemplateError  # type: ignore[attr-defined]
+    return env
 
 
 def build_drafts(plan: ReminderPlan, templates: Path | None = None) -> list[Draft]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,7 +163,7 @@ def render_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Follow-ups: {plan.owner}")
+    calendar.add("x-wr-calname", _calendar_text(f"Follow-ups: {plan.owner}", one_line=True))
     sequence = (plan.as_of - _SEQUENCE_EPOCH).days
     for reminder in plan.reminders:
         calendar.add_component(_event(reminder, plan, at, stamp, sequence))
@@ -176,7 +177,7 @@ def _event(reminder: Reminder, plan: ReminderPlan, at: dt.time | None, stamp: dt
     event.add("dtstamp", stamp)
     event.add("last-modified", stamp)
     event.add("sequence", sequence)
-    event.add("summary", reminder.title)
+    event.add("summary", _calendar_text(reminder.title, one_line=True))
     if at is None:
         event.add("dtstart", reminder.on)
         event.add("dtend", reminder.on + dt.timedelta(days=1))
@@ -186,15 +187,33 @@ def _event(reminder: Reminder, plan: ReminderPlan, at: dt.time | None, stamp: dt
         event.add("dtstart", start)
         event.add("dtend", start + TIMED_LENGTH)
         trigger = TIMED_ALARM
-    event.add("description", describe(reminder, plan))
+    event.add("description", _calendar_text(describe(reminder, plan)))
     # A reminder, not a meeting: it should not block the day as busy.
     event.add("transp", "TRANSPARENT")
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", reminder.title)
+    alarm.add("description", _calendar_text(reminder.title, one_line=True))
     alarm.add("trigger", trigger)
     event.add_component(alarm)
     return event
+
+
+#: What a calendar's text may not hold (RFC 5545's control characters, C1 controls that some
+#: importers reject, and lone surrogates that cannot be written as UTF-8); tabs and line breaks
+#: are handled apart.
+_NOT_CALENDAR_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAK = re.compile("\r\n?|\n")
+
+
+def _calendar_text(value: str, *, one_line: bool = False) -> icalendar.vText:
+    r"""A TEXT value with control characters removed; line breaks kept (escaped by icalendar as ``\n``),
+    or made spaces for a one-line value (a title, the calendar's name).
+
+    >>> _calendar_text("Sam\x1b[2J\r\nLee", one_line=True).to_ical()
+    b'Sam[2J Lee'
+    """
+    text = _LINE_BREAK.sub(" " if one_line else "\n", _NOT_CALENDAR_TEXT.sub("", value))
+    return icalendar.vText(text.replace("\t", " ") if one_line else text)
 
 
 def describe(reminder: Reminder, plan: ReminderPlan) -> str:

@@ -61,19 +61,27 @@ def templates_dir() -> Path:
 
 
 def environment(override: Path | None = None) -> jinja2.Environment:
-    """A Jinja2 environment with autoescaping on, overrides searched before the built-ins."""
+    """A sandboxed Jinja2 environment with autoescaping on, overrides searched before the built-ins.
+
+    Every template runs in Jinja2's immutable sandbox with a bounded ``range``
+    (an override folder is code from outside), and any error in a template
+    (syntax, an undefined name, a file that is not UTF-8, a forbidden
+    attribute) is a :class:`~sheetkit.errors.TemplateError` naming the file and line.
+    """
     import jinja2
 
     from sheetkit.cache import writable_cache_dir
+    from sheetkit.templating import CompiledTemplateCache, SafeEnvironment, SafeLoader
 
     folders = [str(override)] if override else []
     folders.append(str(templates_dir()))
     # Compiling the templates costs about a tenth of a second a run; Jinja2 checks each
     # cached compilation against its template's source, so an edited template is recompiled.
-    compiled = writable_cache_dir("jinja")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
+    # The folder's name changes with the compiler's settings: sandboxed code is compiled differently.
+    compiled = writable_cache_dir("jinja-sandboxed")
+    env = SafeEnvironment(
+        loader=SafeLoader(folders),
+        bytecode_cache=CompiledTemplateCache(str(compiled)) if compiled else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

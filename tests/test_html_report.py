@@ -230,6 +230,6 @@ def test_compiled_templates_are_cached_and_refreshed_on_edit(tmp_path: Path, mon
     templates.mkdir()
     (templates / "hello.html").write_text("one {{ 1 + 1 }}", encoding="utf-8")
     assert environment(templates).get_template("hello.html").render() == "one 2"
-    assert list((tmp_path / "cache" / "jinja").iterdir())
+    assert list((tmp_path / "cache" / "jinja-sandboxed").iterdir())
     (templates / "hello.html").write_text("two {{ 2 + 2 }}", encoding="utf-8")
     assert environment(templates).get_template("hello.html").render() == "two 4"
