@@ -231,24 +231,26 @@ class ContactLine:
     """A contact as the "Every contact" table shows it (the JSON contract's contact fields, in plain words)."""
 
     name: str
-    organization: str | None
-    status: str | None
-    date_met: str | None
-    last_outgoing: str | None
-    last_reply: str | None
+    organization: str
+    status: str
+    date_met: str
+    last_outgoing: str
+    last_reply: str
     sent: int
     replies: int
-    next_due: str | None
+    next_due: str
     next_what: str
     warmth: str
 
 
 def contact_lines(report: Report) -> list[ContactLine]:
+    """Every contact in sheet order; blanks as "" and dates as YYYY-MM-DD."""
     return [
-        ContactLine(name=row["name"], organization=row["organization"], status=row["status"],
-                    date_met=row["date_met"], last_outgoing=row["last_outgoing"], last_reply=row["last_reply"],
-                    sent=row["sent"], replies=row["replies"], next_due=row["next_due"],
-                    next_what=rule_label(row["rule"]) if row["rule"] else "", warmth=warmth_words(row["warmth"]))
+        ContactLine(name=row["name"], organization=row["organization"] or "", status=row["status"] or "",
+                    date_met=row["date_met"] or "", last_outgoing=row["last_outgoing"] or "",
+                    last_reply=row["last_reply"] or "", sent=row["sent"], replies=row["replies"],
+                    next_due=row["next_due"] or "", next_what=rule_label(row["rule"]) if row["rule"] else "",
+                    warmth=warmth_words(row["warmth"]))
         for row in report.contact_rows()
     ]
 
@@ -364,9 +366,8 @@ def _page(report: Report, templates: Path | None) -> tuple[jinja2.Template, dict
         "values": stats,
         "warmth_words": warmth_words,
         "contacts": contact_lines(report),
-        "problems": problems_in_order(report.problems),
+        "problems": [(problem, problem_place(problem)) for problem in problems_in_order(report.problems)],
         "problems_headline": problems_headline(report.problems),
-        "problem_place": problem_place,
         "problems_shown": 10,
         "channel_bars": channel_bars,
         "thank_you_bars": thank_you_bars,
@@ -500,7 +501,8 @@ def write_xlsx(report: Report, stream: IO[bytes]) -> None:
     sheet = XlsxSheetWriter(workbook, "Contacts", contact_headers, (22, 22, 12, 12, 12, 12, 8, 9, 12, 17, 16),
                             color)
     for line in contact_lines(report):
-        sheet.append((line.name, line.organization, line.status, _date(line.date_met), _date(line.last_outgoing),
+        sheet.append((line.name, line.organization or None, line.status or None, _date(line.date_met),
+                      _date(line.last_outgoing),
                       _date(line.last_reply), line.sent, line.replies, _date(line.next_due), line.next_what,
                       line.warmth))
     sheet.finish()
