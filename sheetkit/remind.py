@@ -25,10 +25,10 @@ import icalendar
 import pandas as pd
 
 from sheetkit import __version__
-from sheetkit.output import GENERATOR_MARK
 from sheetkit.model import Followup
-from sheetkit.rules import RULE_TABLE
+from sheetkit.output import GENERATOR_MARK
 from sheetkit.report import Report
+from sheetkit.rules import RULE_TABLE
 
 #: ``PRODID`` of every calendar sheetkit writes; :func:`sheetkit.output.is_sheetkit_output` looks for it.
 PRODID = f"-//{GENERATOR_MARK}//sheetkit {__version__}//EN"

@@ -392,21 +392,37 @@ def xlsx_text(value: str) -> str:
     return _ILLEGAL_XML.sub("\ufffd", value)
 
 
+#: Points per line of 11-point text, the default row height of Excel and LibreOffice.
+LINE_HEIGHT = 15.0
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """About how many lines ``text`` takes wrapped in a column ``width`` characters wide (rounded up).
+
+    A column's width counts digit-wide characters; words wrap early, so a line
+    is taken to hold ``width`` characters of text.
+    """
+    per_line = max(1, int(width))
+    return sum(max(1, -(-len(line) // per_line)) for line in text.split("\n"))
+
+
 class XlsxSheetWriter:
     """Writes one formatted sheet of a report workbook; user text is always stored as text.
 
-    Text wraps within its column's width (rows grow to fit when Excel or
-    LibreOffice lays them out); numbers and dates are centred, so a number
-    never runs into the text beside it.
+    Text wraps within its column's width and each row is made tall enough for
+    its longest wrapped text (LibreOffice keeps a file's row heights as they
+    are, so they are written, not left to the program); numbers and dates are
+    centred, so a number never runs into the text beside it.
     """
 
     def __init__(self, workbook: Any, title: str, headers: Sequence[str], widths: Sequence[float],
-                 header_color: str, *, index: int | None = None) -> None:
+                 header_color: str) -> None:
         from openpyxl.styles import Alignment, Font, PatternFill
 
-        self.sheet = workbook.create_sheet(title, index)
+        self.sheet = workbook.create_sheet(title)
         self.rows = 1
         self.headers = headers
+        self.widths = list(widths)
         self._text = Alignment(wrap_text=True, vertical="top")
         self._number = Alignment(horizontal="center", vertical="top")
         heading = Alignment(wrap_text=True, vertical="center")
@@ -416,6 +432,7 @@ class XlsxSheetWriter:
             cell.fill = PatternFill("solid", fgColor=header_color)
             cell.alignment = heading
             self.sheet.column_dimensions[cell.column_letter].width = width
+        self._fit_height(1, headers)
         self.sheet.freeze_panes = "A2"
 
     def append(self, values: Sequence[Any], formats: dict[int, str] | None = None,
@@ -442,6 +459,14 @@ class XlsxSheetWriter:
                 cell.hyperlink = links[column]
                 cell.style = "Hyperlink"
                 cell.alignment = self._text
+        self._fit_height(self.rows, values)
+
+    def _fit_height(self, row: int, values: Sequence[Any]) -> None:
+        """Make ``row`` tall enough for its longest wrapped text; one-line rows keep the default height."""
+        lines = max((wrapped_lines(value, width) for value, width in zip(values, self.widths)
+                     if isinstance(value, str)), default=1)
+        if lines > 1:
+            self.sheet.row_dimensions[row].height = LINE_HEIGHT * lines
 
     def finish(self) -> None:
         from openpyxl.utils import get_column_letter
@@ -460,8 +485,8 @@ def _date(value: str | None) -> dt.date | None:
 
 #: The follow-up sheets' columns and widths (characters); the first seven are the original report's.
 FOLLOWUP_SHEET_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("Contact", 22), ("Organization", 22), ("Rule", 17), ("Due", 12), ("Days overdue", 10), ("Why", 60),
-    ("Suggested channel", 15), ("Also settles", 18), ("Email", 28), ("Phone", 16), ("LinkedIn", 18),
+    ("Contact", 20), ("Organization", 20), ("Rule", 16), ("Due", 11), ("Days overdue", 9), ("Why", 50),
+    ("Suggested channel", 14), ("Also settles", 16), ("Email", 30), ("Phone", 15), ("LinkedIn", 16),
 )
 
 
@@ -487,14 +512,12 @@ def write_xlsx(report: Report, stream: IO[bytes]) -> None:
         for row in followup_rows(report, state):
             f = row.followup
             ways = {way.kind: way for way in row.reach}
-            details = [ways[kind].text if kind in ways else None for kind in ("email", "phone", "linkedin")]
-            if "linkedin" in ways and ways["linkedin"].href:
-                details[2] = ways["linkedin"].href
-            links = {column: ways[kind].href for column, kind in ((9, "email"), (10, "phone"), (11, "linkedin"))
-                     if kind in ways and ways[kind].href}
+            reach_cells = [ways.get(kind) for kind in ("email", "phone", "linkedin")]
+            # Email, Phone and LinkedIn are columns 9 to 11; plausible values become links.
+            links = {column: way.href for column, way in enumerate(reach_cells, start=9) if way and way.href}
             sheet.append((f.contact, f.organization, row.what, f.due, f.days_overdue, f.why,
-                          f.suggested_channel or "None usable yet", ", ".join(row.also), *details),
-                         links=links)  # type: ignore[arg-type]
+                          f.suggested_channel or "None usable yet", ", ".join(row.also),
+                          *(way.text if way else None for way in reach_cells)), links=links)
         sheet.finish()
     contact_headers = ("Name", "Organization", "Status", "Date met", "Last sent", "Last reply", "Sent", "Replies",
                        "Next due", "Rule", "Warmth")
@@ -502,9 +525,8 @@ def write_xlsx(report: Report, stream: IO[bytes]) -> None:
                             color)
     for line in contact_lines(report):
         sheet.append((line.name, line.organization or None, line.status or None, _date(line.date_met),
-                      _date(line.last_outgoing),
-                      _date(line.last_reply), line.sent, line.replies, _date(line.next_due), line.next_what,
-                      line.warmth))
+                      _date(line.last_outgoing), _date(line.last_reply), line.sent, line.replies,
+                      _date(line.next_due), line.next_what, line.warmth))
     sheet.finish()
     stats_sheet = XlsxSheetWriter(workbook, "Stats", ("Statistic", "Value", "Sent", "Replied"), (44, 40, 10, 10),
                                   color)

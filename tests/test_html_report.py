@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from builders import contact, touch, write_tracker
 from sheetkit.cli import cli
-from sheetkit.config import Config, Policy
+from sheetkit.config import Config
 from sheetkit.model import Followup
 from sheetkit.render import contact_href, render_html
 from sheetkit.report import build_report
