@@ -171,7 +171,7 @@ def test_one_self_contained_document(document: Element) -> None:
 
 def test_problems_come_first_then_the_sections_a_student_acts_on(document: Element) -> None:
     headings = [h.text() for h in document.find_all("h2")]
-    assert headings[:5] == ["Fix the workbook first", "Overdue", "Coming up: due in the next 14 days",
+    assert headings[:5] == ["Check the workbook first", "Overdue", "Coming up: due in the next 14 days",
                             "How your outreach is going", "Every contact"]
     first_stat = document.by_id(f"stat-{STATS[0].key}")
     order = [document.by_id("problems"), document.by_id("overdue"), document.by_id("upcoming"), first_stat,
@@ -187,6 +187,7 @@ def test_problems_say_how_many_and_list_errors_first(tmp_path: Path) -> None:
         contact("Bo Chen", date_met=D(2026, 11, 1), how_met="Hackathon"),
     ], [touch(D(2026, 11, 10), "Ghost", purpose="Update", channel="Email")])
     problems = parse(render(tracker)).by_id("problems")
+    assert problems.find_all("h2")[0].text() == "Fix the workbook first"
     assert "The workbook has 1 error and 2 warnings." in problems.text()
     assert "The follow-ups below may be off until they are fixed." in problems.text()
     items = [li.text() for li in problems.find_all("li")]
