@@ -21,7 +21,6 @@ from sheetkit import __version__
 from sheetkit.errors import Problem
 from sheetkit.model import Followup
 from sheetkit.rules import RULE_TABLE
-from sheetkit.spec import RULE_LABELS
 from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["percent"] = percent
-    env.globals["rule_label"] = lambda rule: RULE_LABELS.get(rule, rule)
+    env.globals["rule_label"] = rule_label
     env.globals["version"] = __version__
     return env
 
@@ -167,12 +166,13 @@ class Reach:
 
 def reach(email: Any, phone: Any, linkedin: Any) -> list[Reach]:
     """The contact details a person's row holds, in the order email, phone, LinkedIn; blanks left out."""
+    details: tuple[tuple[ContactKind, Any], ...] = (("email", email), ("phone", phone), ("linkedin", linkedin))
     found = []
-    for kind, value in (("email", email), ("phone", phone), ("linkedin", linkedin)):
+    for kind, value in details:
         text = _cell_text(value)
         if text:
-            href = contact_href(kind, text)  # type: ignore[arg-type]
-            found.append(Reach(kind, "LinkedIn profile" if kind == "linkedin" and href else text, href))  # type: ignore[arg-type]
+            href = contact_href(kind, text)
+            found.append(Reach(kind, "LinkedIn profile" if kind == "linkedin" and href else text, href))
     return found
 
 
@@ -497,7 +497,7 @@ def write_xlsx(report: Report, stream: IO[bytes]) -> None:
     from sheetkit.output import GENERATOR_MARK
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     workbook.properties.creator = GENERATOR_MARK
     color = report.config.branding.primary_color
     if report.problems:

@@ -164,9 +164,9 @@ def test_problems_come_before_the_followups(visit: Callable[..., Visit], hostile
     assert problems.is_visible() and "Check the workbook first" in problems.inner_text()
     # The unknown channel and the touchpoint for a name not in Contacts are both listed.
     assert "Touchpoints" in problems.inner_text()
-    top_of = {name: box["y"] for name, box in (("problems", problems.bounding_box()), ("overdue", overdue.bounding_box()))
-              if box is not None}
-    assert top_of["problems"] < top_of["overdue"], top_of
+    problems_box, overdue_box = problems.bounding_box(), overdue.bounding_box()
+    assert problems_box is not None and overdue_box is not None
+    assert problems_box["y"] + problems_box["height"] <= overdue_box["y"], (problems_box, overdue_box)
 
 
 def link_protocols(opened: Visit) -> list[str]:

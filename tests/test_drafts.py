@@ -1,4 +1,4 @@
-"""Message drafts: one per due follow-up, brief, in the channel's form, true to the relationship, never template code."""
+"""Message drafts: one per follow-up, brief, in the channel's form, true to the relationship, never template code."""
 
 from __future__ import annotations
 

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 
 from builders import contact, touch, write_tracker
 from sheetkit.cli import cli
-from sheetkit.config import Config
+from sheetkit.config import Config, Policy
 from sheetkit.model import Followup
-from sheetkit.render import contact_href, render_html
+from sheetkit.render import contact_href, render_html, soon_text
 from sheetkit.report import build_report
 from sheetkit.stats import STATS
 from staged import row_of, staged
@@ -321,6 +321,11 @@ def test_the_window_and_intervals_follow_the_config(tmp_path: Path, reachable: P
     assert document.by_id("stat-upcoming").find_all("th")[0].text() == "Follow-ups due in the next 5 days"
     footer = document.find_all("footer")[0].text()
     assert "Thank within 2 days" in footer and "due in the next 14" not in document.text()
+
+
+@pytest.mark.parametrize("days, words", [(0, "today"), (1, "today or tomorrow"), (5, "in the next 5 days")])
+def test_soon_is_said_one_way(days: int, words: str) -> None:
+    assert soon_text(Policy(upcoming_days=days)) == words
 
 
 def test_reply_warmth_in_plain_words(tmp_path: Path) -> None:

@@ -133,14 +133,17 @@ def test_every_rule_has_its_title_and_the_description_says_what_else_and_how(tra
                         row_of(report, name), about=about, also=also)
 
     followups = [
-        step("Alice Ng", "reply", None), step("Bob Roe", "nudge"), step("Bob Roe", "referrer-thanks", about="Carol Diaz"),
+        step("Alice Ng", "reply", None),
+        step("Bob Roe", "nudge"),
+        step("Bob Roe", "referrer-thanks", about="Carol Diaz"),
         step("Bob Roe", "referrer-update", about="Carol Diaz", also=("keep-in-touch",)), step("Dan Wu", "offer-thanks"),
     ]
     plan = plan_reminders(staged(report, followups), 30)
     found = {str(e["SUMMARY"]): str(e["DESCRIPTION"])
              for e in icalendar.Calendar.from_ical(render_calendar(plan, generated=GENERATED)).walk("VEVENT")}
     assert sorted(found) == ["Nudge Bob Roe (Globex) about your request", "Reply to Alice Ng (Acme)",
-                             "Tell Dan Wu about your new job", "Thank Bob Roe (Globex) for the introduction to Carol Diaz",
+                             "Tell Dan Wu about your new job",
+                             "Thank Bob Roe (Globex) for the introduction to Carol Diaz",
                              "Update Bob Roe (Globex) about Carol Diaz"]
     reply = found["Reply to Alice Ng (Acme)"]
     assert reply.startswith("Reply, due 2026-11-23.\nWhy it is due.\nNo way to reach them is recorded yet.\n"), reply

@@ -94,8 +94,11 @@ def test_wrapped_lines_counts_by_hand() -> None:
 
 
 def test_contacts_reply_warmth_in_plain_words(tmp_path: Path) -> None:
-    tracker = write_tracker(tmp_path / "t.xlsx", [contact("Bo Chen", date_met=D(2026, 9, 1), thank_you_sent=D(2026, 9, 2))],
-                            [touch(D(2026, 9, 15), "Bo Chen", purpose="Follow-up", channel="Email", got_reply="No"),
-                             touch(D(2026, 10, 15), "Bo Chen", purpose="Follow-up", channel="LinkedIn", got_reply="No")])
+    # Two messages without a reply.
+    bo = contact("Bo Chen", date_met=D(2026, 9, 1), thank_you_sent=D(2026, 9, 2))
+    tracker = write_tracker(tmp_path / "t.xlsx", [bo], [
+        touch(D(2026, 9, 15), "Bo Chen", purpose="Follow-up", channel="Email", got_reply="No"),
+        touch(D(2026, 10, 15), "Bo Chen", purpose="Follow-up", channel="LinkedIn", got_reply="No"),
+    ])
     contacts = report_xlsx(tracker, tmp_path)["Contacts"]
     assert contacts["K1"].value == "Warmth" and contacts["K2"].value == "Does not reply"
