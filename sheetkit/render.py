@@ -255,6 +255,11 @@ def contact_lines(report: Report) -> list[ContactLine]:
     ]
 
 
+#: The page shows the first problems, folds the next ones away and only counts the rest (``sheetkit check`` lists all).
+PROBLEMS_SHOWN = 10
+PROBLEMS_LISTED = 100
+
+
 def problems_in_order(problems: Sequence[Problem]) -> list[Problem]:
     """Errors first, then warnings, each in the order the reader found them."""
     return sorted(problems, key=lambda problem: problem.severity != "error")
@@ -366,9 +371,11 @@ def _page(report: Report, templates: Path | None) -> tuple[jinja2.Template, dict
         "values": stats,
         "warmth_words": warmth_words,
         "contacts": contact_lines(report),
-        "problems": [(problem, problem_place(problem)) for problem in problems_in_order(report.problems)],
+        "problems": [(problem, problem_place(problem))
+                     for problem in problems_in_order(report.problems)[:PROBLEMS_LISTED]],
+        "problems_unlisted": max(len(report.problems) - PROBLEMS_LISTED, 0),
         "problems_headline": problems_headline(report.problems),
-        "problems_shown": 10,
+        "problems_shown": PROBLEMS_SHOWN,
         "channel_bars": channel_bars,
         "thank_you_bars": thank_you_bars,
         "weeks": weeks,

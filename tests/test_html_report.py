@@ -213,6 +213,17 @@ def test_many_problems_fold_after_the_first_ten(tmp_path: Path) -> None:
     assert len(problems.find_all("li")) == 12 and len(details.find_all("li")) == 2
 
 
+def test_hundreds_of_problems_are_counted_and_sheetkit_check_lists_them(tmp_path: Path) -> None:
+    touches = [touch(D(2026, 11, 1), f"Ghost {n}", purpose="Update", channel="Email") for n in range(130)]
+    tracker = write_tracker(tmp_path / "t.xlsx", [contact("Ana Souza", date_met=D(2026, 11, 15))], touches)
+    problems = parse(render(tracker)).by_id("problems")
+    assert "The workbook has 130 warnings." in problems.text()
+    # 10 shown, 90 folded away, 30 only counted.
+    assert len(problems.find_all("li")) == 100
+    assert problems.find_all("summary")[0].text() == "120 more"
+    assert "… and 30 more: sheetkit check t.xlsx lists every one." in problems.text()
+
+
 def write_reachable_tracker(path: Path) -> Path:
     """Ana: overdue thank-you, every way to reach her typed well. Bo: thank-you due today, every value hostile."""
     contacts = [
