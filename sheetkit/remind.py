@@ -26,11 +26,10 @@ import icalendar
 import pandas as pd
 
 from sheetkit import __version__
-from sheetkit.output import GENERATOR_MARK
 from sheetkit.model import Followup
-from sheetkit.rules import RULE_TABLE
+from sheetkit.output import GENERATOR_MARK
 from sheetkit.report import Report
-from sheetkit.spec import RULE_LABELS
+from sheetkit.rules import RULE_TABLE
 
 #: ``PRODID`` of every calendar sheetkit writes; :func:`sheetkit.output.is_sheetkit_output` looks for it.
 PRODID = f"-//{GENERATOR_MARK}//sheetkit {__version__}//EN"
@@ -48,10 +47,11 @@ _SEQUENCE_EPOCH = dt.date(2000, 1, 1)
 
 @dataclass(frozen=True)
 class ContactCard:
-    """What a reminder or a draft needs to know about one contact.
+    """What a reminder or a message draft needs to know about one contact.
 
-    ``last_note`` is the notes of the latest touchpoint with them that has
-    notes, else their own Notes cell; ``None`` when neither holds anything.
+    ``notes`` is their Notes cell on the Contacts sheet (what you talked about,
+    what you promised). ``replied``: they have answered at least one message.
+    ``introduced``: the contacts they referred you to, in sheet order.
     """
 
     name: str
@@ -63,7 +63,9 @@ class ContactCard:
     how_met: str | None
     date_met: dt.date | None
     row: int
-    last_note: str | None
+    notes: str | None
+    replied: bool = False
+    introduced: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,17 +219,19 @@ def _calendar_text(value: str, *, one_line: bool = False) -> icalendar.vText:
 
 
 def describe(reminder: Reminder, plan: ReminderPlan) -> str:
-    """An event's description: the rule and due date, why, the channel to use, how to reach them."""
+    """An event's description: the rule and due date, why, what else it settles, the channel, how to reach them."""
     followup = reminder.followup
-    due = f"{RULE_LABELS[followup.rule]}, due {followup.due.isoformat()}"
+    due = f"{RULE_TABLE[followup.rule].label}, due {followup.due.isoformat()}"
     if reminder.overdue:
         days = followup.days_overdue
         due += f" ({days} day{'s' if days != 1 else ''} overdue)"
-    lines = [
-        due + ".",
-        followup.why + ".",
-        f"Suggested channel: {followup.suggested_channel}.",
-    ]
+    lines = [due + ".", followup.why + "."]
+    if followup.also:
+        lines.append(f"Also settles: {', '.join(RULE_TABLE[rule].label for rule in followup.also)}.")
+    if followup.suggested_channel:
+        lines.append(f"Suggested channel: {followup.suggested_channel}.")
+    else:
+        lines.append("No way to reach them is recorded yet.")
     contact = reminder.contact
     for label, value in (("Email", contact.email), ("Phone", contact.phone), ("LinkedIn", contact.linkedin)):
         if value:
@@ -237,11 +241,13 @@ def describe(reminder: Reminder, plan: ReminderPlan) -> str:
 
 
 def _contact_cards(report: Report) -> dict[int, ContactCard]:
-    """A card per Contacts row, with the latest touchpoint note per contact."""
+    """A card per Contacts row: their details and notes, whether they have replied, whom they introduced."""
     contacts = report.tracker.contacts
-    touches = report.engine.touchpoints
-    noted = touches[touches["notes"].notna()].sort_values("date", kind="stable")
-    last_notes: dict[str, str] = dict(zip(noted["contact_key"], noted["notes"]))
+    replied = {_fold(row["name"]) for row in report.contact_rows() if row["replies"]}
+    introduced: dict[str, list[str]] = {}
+    for name, referrer in zip(contacts["name"], contacts["referred_by_key"]):
+        if isinstance(referrer, str):
+            introduced.setdefault(referrer, []).append(name)
     cards: dict[int, ContactCard] = {}
     for person in contacts.to_dict("records"):
         cards[int(person["row"])] = ContactCard(
@@ -254,7 +260,9 @@ def _contact_cards(report: Report) -> dict[int, ContactCard]:
             how_met=_text(person["how_met"]),
             date_met=None if pd.isna(person["date_met"]) else person["date_met"].date(),
             row=int(person["row"]),
-            last_note=last_notes.get(person["key"]) or _text(person["notes"]),
+            notes=_text(person["notes"]),
+            replied=_fold(person["name"]) in replied,
+            introduced=tuple(introduced.get(person["key"], ())),
         )
     return cards
 
