@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sheetkit import __version__
-from sheetkit.config import Config, Policy
+from sheetkit.config import Config
 from sheetkit.errors import Problem
 from sheetkit.model import Followup, Tracker
 from sheetkit.policy import Advice, Engine, run_policy
 from sheetkit.reader import RawTracker, read_tracker, shape_tracker
-from sheetkit.rules import days
 from sheetkit.stats import THANK_YOU_BENCHMARKS, compute_stats
 
 REPORT_SCHEMA = "sheetkit.report/1"
@@ -117,18 +116,18 @@ def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.0f}%"
 
 
-def upcoming_label(policy: Policy) -> str:
-    """How every output names the "soon" window: ``"due in the next 14 days"``."""
-    return f"due in the next {days(policy.upcoming_days)}"
-
-
 def summary_line(report: Report) -> str:
-    """'3 overdue, 2 due in the next 14 days, response rate 43% (12 of 28 sent)', for the terminal."""
+    """'3 overdue, 2 due in the next 14 days, response rate 43% (12 of 28 sent)', for the terminal.
+
+    "Soon" is the policy's one window, in the words every output uses (:func:`sheetkit.render.soon_text`).
+    """
+    from sheetkit.render import soon_text
+
     stats = report.stats
     errors = len(report.errors)
     problems = f"; {errors} error{'s' if errors != 1 else ''} in the workbook (run sheetkit check)" if errors else ""
     return (
-        f"{stats['overdue']} overdue, {stats['upcoming']} {upcoming_label(report.config.policy)}, response rate "
+        f"{stats['overdue']} overdue, {stats['upcoming']} due {soon_text(report.config.policy)}, response rate "
         f"{_percent(stats['response_rate'])} ({stats['replied']} of {stats['sent']} sent){problems}"
     )
 
