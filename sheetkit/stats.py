@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sheetkit.config import Policy
 from sheetkit.policy import ONE_WAY_PURPOSES, WARMTH_LEVELS, ContactFacts, Engine, Touch
 
 StatKind = Literal["count", "rate", "days", "breakdown", "counts", "tree", "weekly"]
@@ -64,12 +63,6 @@ class Stat:
     kind: StatKind
     compute: Callable[[Engine], Any]
     note: str = ""
-    #: The label with the policy's values, e.g. "Follow-ups due in the next {upcoming_days} days".
-    label_template: str = ""
-
-    def label_for(self, policy: Policy) -> str:
-        """The label in the configured policy's words."""
-        return self.label_template.format(**policy.to_json()) if self.label_template else self.label
 
 
 def _people(engine: Engine) -> list[ContactFacts]:
@@ -201,13 +194,11 @@ STATS: tuple[Stat, ...] = (
     Stat("thank_you_rate", "Thank-you rate (meetings thanked)", "rate", thank_you_rate,
          note="Counts meetings whose thank-you is already due. About 5% of job seekers send thank-yous; "
               "under 25% do even after a formal interview."),
-    Stat("thank_you_within_1_day_rate", "Thanked within a day", "rate", thanked_within,
-         label_template="Thanked within {thank_you_days} day(s)"),
+    Stat("thank_you_within_1_day_rate", "Thanked within a day", "rate", thanked_within),
     Stat("gone_quiet", "Contacts gone quiet (no reply to the last messages)", "count",
          lambda e: sum(1 for p in _people(e) if p.gone_quiet)),
     Stat("overdue", "Follow-ups overdue", "count", _count_state("overdue")),
-    Stat("upcoming", "Follow-ups coming up", "count", _count_state("upcoming"),
-         label_template="Follow-ups due in the next {upcoming_days} days"),
+    Stat("upcoming", "Follow-ups coming up", "count", _count_state("upcoming")),
     Stat("referrals", "Referrals gained", "count", lambda e: sum(1 for p in _people(e) if p.referrer is not None)),
     Stat("referral_tree", "Who referred whom", "tree", _referral_tree),
     Stat("warmth", "Contacts by how they reply", "counts", _warmth,
