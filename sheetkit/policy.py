@@ -30,6 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetkit.config import Policy
@@ -185,9 +186,10 @@ class Engine:
 
     ``followups``: at most one per contact, overdue first (most overdue first),
     then by due date. ``contacts``: one :class:`ContactFacts` per Contacts row,
-    sheet order. ``touches``: the counted touchpoints (sheet order);
-    ``touchpoints`` the same rows as a DataFrame. ``problems``: what the engine
-    found wrong with dates and habits (future dates, badgering...).
+    sheet order. ``touches``: the counted touchpoints by date (sheet order
+    within a day); ``touchpoints`` the same rows as a DataFrame, in sheet
+    order. ``problems``: what the engine found wrong with dates and habits
+    (future dates, badgering...).
     """
 
     as_of: dt.date
@@ -251,11 +253,10 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     index = {p.key: i for i, p in enumerate(people) if p.primary}
     touches, frame = _touches(tracker, index, as_of, problems)
     for touch in touches:
-        people[touch.owner].touches.append(touch)
+        people[touch.owner].touches.append(touch)  # in date order already
     items: dict[int, list[_Item]] = defaultdict(list)
     for i, person in enumerate(people):
         if person.primary:
-            person.touches.sort(key=lambda t: t.day)
             _read_relationship(person, policy, calendar, as_of)
             items[i].extend(_own_items(person, policy, calendar, as_of))
             _warn_badgering(person, tracker, policy, problems)
@@ -350,24 +351,28 @@ def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list
 
 def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
              problems: list[Problem]) -> tuple[list[Touch], pd.DataFrame]:
-    """The counted touchpoints; a date after ``as_of`` is a warning and counts for nothing yet."""
+    """The counted touchpoints, by date (sheet order within a day), and the same rows in sheet order.
+
+    A touchpoint or reply dated after ``as_of`` has not happened yet: a warning, and it counts for nothing.
+    """
     frame = tracker.touchpoints
     sheet = tracker.touchpoints_sheet or TOUCHPOINTS_SHEET
+    owners = frame["contact_key"].map(index).to_numpy(dtype="float64", na_value=np.nan)
+    days = frame["date"].to_numpy(dtype="datetime64[D]")
+    known = ~np.isnan(owners) & ~np.isnat(days)
+    future = known & (days > np.datetime64(as_of, "D"))
+    for row, day in zip(frame["row"].to_numpy()[future].tolist(), days[future].astype(object).tolist()):
+        problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", row),
+                                f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
+                                "so it counts for nothing until then; check the year"))
+    counted = frame[known & ~future]
+    order = np.argsort(days[known & ~future], kind="stable")
+    by_date = counted.iloc[order]
     touches: list[Touch] = []
-    kept: list[int] = []
-    rows = [int(r) for r in frame["row"].tolist()] if len(frame) else []
-    for at, (row, key, day, direction, channel, purpose, got_reply, reply_date, quality) in enumerate(zip(
-            rows, _values(frame, "contact_key"), _dates(frame, "date"), _values(frame, "direction"),
-            _values(frame, "channel"), _values(frame, "purpose"), _values(frame, "got_reply"),
-            _dates(frame, "reply_date"), _values(frame, "reply_quality"))):
-        owner = index.get(key) if key is not None else None
-        if owner is None or day is None:
-            continue
-        if day > as_of:
-            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", row),
-                                    f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
-                                    "so it counts for nothing until then; check the year"))
-            continue
+    for row, owner, day, direction, channel, purpose, got_reply, reply_date, quality in zip(
+            by_date["row"].tolist(), owners[known & ~future][order].astype(int).tolist(), _dates(by_date, "date"),
+            _values(by_date, "direction"), _values(by_date, "channel"), _values(by_date, "purpose"),
+            _values(by_date, "got_reply"), _dates(by_date, "reply_date"), _values(by_date, "reply_quality")):
         answered = got_reply == "Yes"
         if reply_date is not None and reply_date > as_of:
             problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
@@ -384,8 +389,7 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
             got_reply=answered, reply_date=reply_date,
             meeting=purpose == MEETING_PURPOSE or channel in MEETING_CHANNELS, owner=owner,
         ))
-        kept.append(at)
-    return touches, frame.iloc[kept]
+    return touches, counted
 
 
 # ---- one contact -------------------------------------------------------------------------
