@@ -40,6 +40,7 @@ from sheetkit.rules import JOB_INTERVIEW_CHANNELS, RULE_TABLE, days
 from sheetkit.spec import (
     CONTACT_COLUMNS,
     CONTACTS_SHEET,
+    STATES,
     TOUCHPOINT_COLUMNS,
     TOUCHPOINTS_SHEET,
     column_letter,
@@ -66,8 +67,9 @@ JOB_INTERVIEW = "Job interview"
 #: The rules that wait while an agreed date is pending.
 CADENCE_RULES = frozenset({"first-follow-up", "second-follow-up", "keep-in-touch", "nudge"})
 WARMTH_LEVELS: tuple[str, ...] = ("Booster", "Obligate", "Curmudgeon", "unknown")
-STATES: tuple[str, ...] = ("overdue", "upcoming", "later")
 NO_CHANNEL_HINT = "add an email address, phone number or LinkedIn profile to reach them"
+#: Unanswered messages (each given a fair wait) before a contact counts as not replying.
+_SILENT_AFTER = 2
 _RULE_ORDER = {name: i for i, name in enumerate(("reply", "agreed-date", "offer-thanks", *RULE_TABLE))}
 
 
@@ -257,7 +259,7 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     items: dict[int, list[_Item]] = defaultdict(list)
     for i, person in enumerate(people):
         if person.primary:
-            _read_relationship(person, policy, calendar, as_of)
+            _read_relationship(person, policy, as_of)
             items[i].extend(_own_items(person, policy, calendar, as_of))
             _warn_badgering(person, tracker, policy, problems)
     _referral_items(people, items, calendar, policy)
@@ -395,7 +397,7 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
 # ---- one contact -------------------------------------------------------------------------
 
 
-def _read_relationship(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.date) -> None:
+def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
     """Replies, meetings, warmth, cool-off and the stopping rules for one contact (touches sorted by day)."""
     touches = p.touches
     sends: list[Touch] = []
@@ -483,7 +485,7 @@ def _warmth(p: ContactFacts, outgoing: list[Touch], policy: Policy, as_of: dt.da
         quick = bool(waits) and statistics.median(waits) <= policy.quick_reply_days
         return "Booster" if "Warm" in qualities or (quick and "Brief" not in qualities) else "Obligate"
     waited = [t for t in outgoing if (as_of - t.day).days >= policy.fair_wait_days]
-    return "Curmudgeon" if len(waited) >= 2 else "unknown"
+    return "Curmudgeon" if len(waited) >= _SILENT_AFTER else "unknown"
 
 
 def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.date) -> list[_Item]:
