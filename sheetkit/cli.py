@@ -387,11 +387,21 @@ def remind(
 @as_of_option
 @config_option
 @templates_option
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The class roster CSV (as for `sheetkit new --roster`): every student on it is listed, "
+                   "those with nothing handed in too.")
+@click.option("--since", "since_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="PREVIOUS.json",
+              help="An earlier run's JSON (--format json): show who fell behind, recovered, started or went quiet.")
+@click.option("--nudge-list", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv",
+              help="Also write a mail-merge CSV of the students who need a nudge (name, email, status, reason).")
 @click.option("--anonymize", is_flag=True,
               help="Show students as stable pseudonyms ('Student 7F3A9C') and hide file names. "
                    "Set SHEETKIT_PSEUDONYM_KEY to a secret to make them impossible to recompute.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), show_default="number of CPUs",
               help="Workbooks read in parallel, one per process.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help='Read the workbooks on a Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install "sheetkit[dask]").')
 @force_option
 @quiet_option
 @user_errors
@@ -402,8 +412,12 @@ def cohort(
     as_of: dt.date,
     config_path: Path | None,
     templates_dir: Path | None,
+    roster: Path | None,
+    since_path: Path | None,
+    nudge_list: Path | None,
     anonymize: bool,
     jobs: int | None,
+    scheduler: str | None,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -417,39 +431,52 @@ def cohort(
 
     \b
     Example:
-        sheetkit cohort submissions/ --as-of 2026-11-22
+        sheetkit cohort submissions/ --roster class.csv --nudge-list nudge.csv
+        sheetkit cohort submissions/ --format json -o week-48.json --since week-47.json
         sheetkit cohort "uploads/**/*.xlsx" --anonymize --format json -o -
     """
     import contextlib
-    import os
 
-    from sheetkit.cohort import (DEFAULT_PSEUDONYM_KEY, anonymize_cohort, build_cohort, find_workbooks,
-                                 render_cohort_html, render_cohort_json, write_cohort_xlsx)
+    from sheetkit import cohort as cohorts
+    from sheetkit.roster import read_roster
 
+    if nudge_list and anonymize:
+        raise click.UsageError("--nudge-list names students for you to write to; it cannot be combined with "
+                               "--anonymize (run once without it for the list)")
     config = load_config(config_path)
+    secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
+    key = secret.encode("utf-8") if secret else cohorts.DEFAULT_PSEUDONYM_KEY
     destination = output or Path(f"cohort-report.{output_format}")
     to_stdout = str(destination) == "-"
     if to_stdout and output_format == "xlsx":
         raise click.BadParameter("XLSX is binary and cannot go to stdout; give a file name", param_hint="-o")
-    workbooks = find_workbooks(paths)
-    if not to_stdout:
-        check_destination(destination, force=force, inputs=workbooks, refreshable=True)
+    students = read_roster(roster) if roster else None
+    earlier = cohorts.read_earlier_run(since_path, key) if since_path else None
+    found = cohorts.find_submissions(paths)
+    for own in found.own_outputs:
+        say(f"{own}: skipped, an earlier `sheetkit cohort` output", quiet)
+    for target in ([] if to_stdout else [destination]) + ([nudge_list] if nudge_list else []):
+        check_destination(target, force=force, inputs=found.workbooks, refreshable=target == destination)
     show_progress = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=len(workbooks), label="Reading workbooks", file=sys.stderr) if show_progress \
-            else contextlib.nullcontext() as bar:
-        result = build_cohort(workbooks, config, as_of, jobs=jobs, progress=bar.update if bar else None)
-    if anonymize:
-        secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
-        result = anonymize_cohort(result, secret.encode("utf-8") if secret else DEFAULT_PSEUDONYM_KEY)
-    for failure in result.failed:
+    with click.progressbar(length=len(found.workbooks), label="Reading workbooks", file=sys.stderr) \
+            if show_progress else contextlib.nullcontext() as bar:
+        result = cohorts.build_cohort(found, config, as_of, jobs=jobs, progress=bar.update if bar else None,
+                                      roster=students, scheduler=scheduler)
+    for failure in result.failed:  # real paths, even with --anonymize: the adviser needs to know whose file
         click.echo(f"{failure.file}: {failure.error}", err=True)
-    if not result.students:
-        raise click.ClickException(f"no workbook could be read ({len(workbooks)} tried; the reasons are above)")
+    if not result.handed_in:
+        raise click.ClickException(f"no workbook could be read ({len(found.workbooks)} tried; the reasons are above)")
+    if earlier:
+        result = cohorts.compare_with(result, earlier, key)
+    if nudge_list:
+        write_text_atomic(nudge_list, lambda stream: cohorts.write_nudge_csv(result, stream))
+    if anonymize:
+        result = cohorts.anonymize_cohort(result, key)
     if output_format == "xlsx":
-        write_atomic(destination, lambda stream: write_cohort_xlsx(result, stream, config.branding))
+        write_atomic(destination, lambda stream: cohorts.write_cohort_xlsx(result, stream, config.branding))
     else:
-        text = render_cohort_json(result) if output_format == "json" else \
-            render_cohort_html(result, config.branding, templates_dir)
+        text = cohorts.render_cohort_json(result) if output_format == "json" else \
+            cohorts.render_cohort_html(result, config.branding, templates_dir)
         if to_stdout:
             click.echo(text, nl=False)
         else:
