@@ -42,11 +42,13 @@ def summarise_on_cluster(
     as_of: dt.date,
     scheduler: str,
     progress: Callable[[int], None] | None = None,
+    summarise: Callable[[Path, Config, dt.date], StudentSummary | FailedFile] = summarise_workbook,
 ) -> Iterator[StudentSummary | FailedFile]:
     """Summaries of ``paths`` computed on the Dask cluster at ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``).
 
     Files go to the workers as absolute paths; results come back under the
     paths as given, as :func:`~sheetkit.cohort.summarise_all` returns them.
+    ``summarise`` is the map step; the workers must be able to import it.
     """
     try:
         from distributed import Client, as_completed
@@ -60,7 +62,7 @@ def summarise_on_cluster(
         raise ClusterError(f"{scheduler}: no Dask scheduler answers there ({error}); check the address "
                            "and that `dask scheduler` is running") from None
     with client:
-        tasks = client.map(summarise_workbook, [Path(absolute) for absolute in given], config=config, as_of=as_of,
+        tasks = client.map(summarise, [Path(absolute) for absolute in given], config=config, as_of=as_of,
                            retries=RETRIES, pure=False)
         files = {task.key: absolute for task, absolute in zip(tasks, given, strict=True)}
         for task in as_completed(tasks):
