@@ -462,7 +462,7 @@ def student_status(
 ) -> tuple[str, str]:
     """The student's status and its reason in plain words (the thresholds are in the module docstring)."""
     late = (as_of - oldest_overdue).days if oldest_overdue else 0
-    owed = f"{_plural(overdue, 'follow-up')} overdue, the oldest due {_iso(oldest_overdue)} ({late} days ago)"
+    owed = f"{_plural(overdue, 'follow-up')} overdue, the oldest due {_iso(oldest_overdue)} ({_plural(late, 'day')} ago)"
     if contacts == 0:
         return "not started", "no contacts in the workbook yet"
     if last_activity is None:
@@ -642,7 +642,7 @@ class Cohort:
         text = (f"{_plural(totals['students'], 'student')}: {counts}; response rate "
                 f"{percent(totals['response_rate'])} ({totals['replied']} of {totals['sent']} sent)")
         if totals["not_on_roster"]:
-            text += f"; {_plural(totals['not_on_roster'], 'submission')} from students not on the roster"
+            text += f"; {_plural(totals['not_on_roster'], 'student')} not on the roster"
         if totals["superseded"]:
             text += f"; {_plural(totals['superseded'], 'older submission')} set aside"
         if self.failed:
@@ -884,7 +884,7 @@ def nudge_rows(cohort: Cohort) -> list[dict[str, str]]:
         first, _, last = student.student.partition(" ")
         reason = student.reason[:1].upper() + student.reason[1:]
         if student.on_roster is False:
-            reason += " (not on the roster)"
+            reason += "; not on the roster"
         rows.append({"First name": first, "Last name": last, "Email": student.email or "",
                      "Status": student.status, "Reason": f"{reason}."})
     return rows

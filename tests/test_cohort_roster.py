@@ -247,7 +247,7 @@ def test_the_nudge_list_row_by_row(week: dict[str, Any]) -> None:
     reasons = [r["Reason"] for r in rows]
     assert reasons[0] == "No tracker of theirs among the files read."
     assert reasons[1].startswith("Nothing recorded for 81 days (last on 2026-09-02)")
-    assert reasons[1].endswith("(not on the roster).")
+    assert reasons[1].endswith("; not on the roster.")
     assert reasons[2].startswith("Nothing recorded for 33 days (last on 2026-10-20); 1 follow-up overdue")
     assert reasons[3] == "1 follow-up overdue, the oldest due 2026-11-11 (11 days ago)."
     assert all(r.count(".") == 1 and r.endswith(".") for r in reasons), "one sentence each"
