@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from sheetkit.config import Config
 from sheetkit.cohort import FailedFile, StudentSummary, summarise_workbook
+from sheetkit.config import Config
 from sheetkit.errors import SheetkitError
 
 #: Extra attempts Dask makes at a file whose summary raised (a flaky network file system, say).

@@ -53,12 +53,12 @@ import itertools
 import json
 import os
 import re
-import stat
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from typing import IO, Any
 
 import numpy as np
@@ -186,8 +186,8 @@ def _is_workbook(path: Path) -> bool:
     return path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", "."))
 
 
-_SPECIAL_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-                  (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+_SPECIAL_FILES = ((S_ISFIFO, "a named pipe (FIFO)"), (S_ISSOCK, "a socket"), (S_ISCHR, "a device"),
+                  (S_ISBLK, "a device"))
 
 
 def _refusal(path: Path) -> str | None:
@@ -196,7 +196,7 @@ def _refusal(path: Path) -> str | None:
         mode = os.stat(path).st_mode
     except OSError as error:
         return _os_reason(error)
-    if not stat.S_ISREG(mode):
+    if not S_ISREG(mode):
         kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
         return f"{kind}, not a workbook file; only regular files are read"
     if not is_sheetkit_output(path):
@@ -462,7 +462,8 @@ def student_status(
 ) -> tuple[str, str]:
     """The student's status and its reason in plain words (the thresholds are in the module docstring)."""
     late = (as_of - oldest_overdue).days if oldest_overdue else 0
-    owed = f"{_plural(overdue, 'follow-up')} overdue, the oldest due {_iso(oldest_overdue)} ({_plural(late, 'day')} ago)"
+    owed = (f"{_plural(overdue, 'follow-up')} overdue, "
+            f"the oldest due {_iso(oldest_overdue)} ({_plural(late, 'day')} ago)")
     if contacts == 0:
         return "not started", "no contacts in the workbook yet"
     if last_activity is None:

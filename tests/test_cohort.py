@@ -431,7 +431,8 @@ class _Page(HTMLParser):
             self.scripts[-1] += data
 
 
-def test_html_is_self_contained_sorted_and_allows_only_its_own_script(outputs: dict[str, tuple[Path, str, str]]) -> None:
+def test_html_is_self_contained_sorted_and_allows_only_its_own_script(
+        outputs: dict[str, tuple[Path, str, str]]) -> None:
     html = outputs["html"][0].read_text(encoding="utf-8")
     page = _Page()
     page.feed(html)

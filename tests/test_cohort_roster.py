@@ -292,8 +292,9 @@ def test_nudge_list_is_refused_with_anonymize(week: dict[str, Any], tmp_path: Pa
 def test_nudge_list_cells_never_start_a_formula(tmp_path: Path) -> None:
     (tmp_path / "roster.csv").write_text('Name,Email\n"=HYPERLINK(""http://x.example"") Lee",\n', encoding="utf-8")
     write_tracker(tmp_path / "someone.xlsx", [], student="Ann Lee")
-    result = CliRunner().invoke(cli, ["cohort", str(tmp_path / "someone.xlsx"), "--roster", str(tmp_path / "roster.csv"),
-                                      "--nudge-list", str(tmp_path / "n.csv"), "-o", str(tmp_path / "c.html")])
+    result = CliRunner().invoke(cli, ["cohort", str(tmp_path / "someone.xlsx"), "--roster",
+                                      str(tmp_path / "roster.csv"), "--nudge-list", str(tmp_path / "n.csv"),
+                                      "-o", str(tmp_path / "c.html")])
     assert result.exit_code == 0, result.output
     with (tmp_path / "n.csv").open(encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream))
