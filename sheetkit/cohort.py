@@ -4,13 +4,16 @@ It is a map/reduce over workbook files, with the same engine as `sheetkit report
 
 * **map** — :func:`summarise_workbook` reads ONE workbook with
   :func:`~sheetkit.report.build_report` and boils the report down to a small,
-  picklable :class:`StudentSummary`. A summary carries counts, rates and
-  dates only, never a contact's name, email or notes, so contact details never
-  leave a student's own report. A file the reader rejects (any
-  :class:`~sheetkit.errors.SheetkitError`) becomes a :class:`FailedFile` with
-  its one-line reason; any other exception is a bug and propagates.
-* **reduce** — :func:`merge_summaries` keeps the newest file per student, sums
-  the figures and returns a :class:`Cohort`.
+  picklable :class:`StudentSummary`. A summary carries counts, rates, dates
+  and the student's own email, never a contact's name, email or notes, so
+  contact details never leave a student's own report. A file the reader
+  rejects (any :class:`~sheetkit.errors.SheetkitError`) becomes a
+  :class:`FailedFile` with its one-line reason; any other exception is a bug
+  and propagates.
+* **reduce** — :func:`merge_summaries` matches submissions to the roster,
+  keeps the newest file per student, sums the figures and returns a
+  :class:`Cohort`; :func:`compare_with` adds the change since an earlier run,
+  :func:`nudge_rows` picks the students to write to.
 
 :func:`build_cohort` runs the map in worker processes (or in-process for one
 job), or on a Dask cluster (:mod:`sheetkit.cluster`), and the reduce in the caller.
