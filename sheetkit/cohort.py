@@ -693,23 +693,30 @@ def merge_summaries(
 class RosterMatch:
     """Which roster student a submission belongs to: by the email on its Start Here, else by the folded name.
 
-    Emails are compared without regard to case. A name that two roster rows
-    share goes to the first of them; their emails tell them apart.
+    Emails are compared without regard to case. A name guessed from a file
+    name has lost its punctuation ("Okonkwo-Bergström" became "Okonkwo
+    Bergström"), so it is also compared with the roster's names tidied the same
+    way. A name that two roster rows share goes to the first of them; their
+    emails tell them apart.
     """
 
     def __init__(self, roster: Sequence[RosterStudent]) -> None:
         self.keys: dict[str, RosterStudent] = {f"roster row {s.row}": s for s in roster}
         self._by_email: dict[str, str] = {}
         self._by_name: dict[str, str] = {}
+        self._by_file_name: dict[str, str] = {}
         for key, student in self.keys.items():
             if student.email:
                 self._by_email.setdefault(student.email.casefold(), key)
             self._by_name.setdefault(student_key(student.name), key)
+            self._by_file_name.setdefault(student_key(_tidy_name(student.name)), key)
 
     def claim(self, summary: StudentSummary) -> tuple[str, StudentSummary]:
         """The submission's student key, and the summary named and flagged as the roster has it."""
         key = self._by_email.get(summary.email.casefold()) if summary.email else None
         key = key or self._by_name.get(student_key(summary.student))
+        if key is None and summary.student_from == "file name":
+            key = self._by_file_name.get(student_key(summary.student))
         if key is None:
             return student_key(summary.student), replace(summary, on_roster=False)
         student = self.keys[key]
