@@ -573,6 +573,13 @@ class Change:
         return {"status_then": self.status_then, "sent": self.sent, "replied": self.replied,
                 "overdue": self.overdue, "movement": self.movement}
 
+    @property
+    def moves(self) -> str:
+        """The figures that moved, for the page: '+2 sent · +1 replied · overdue -1' ('' when none did)."""
+        parts = [f"{self.sent:+d} sent" if self.sent else "", f"{self.replied:+d} replied" if self.replied else "",
+                 f"overdue {self.overdue:+d}" if self.overdue else ""]
+        return " · ".join(part for part in parts if part)
+
 
 #: Headline movements between two runs, as (name, statuses then, statuses now), in the page's order.
 MOVEMENTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (

@@ -204,6 +204,8 @@ def test_the_page_opens_with_what_changed(week: dict[str, Any]) -> None:
     assert '<li id="since-started"><b>2 started</b>: Cy Park, Dee Empty</li>' in opening
     assert '<li id="since-went-quiet"><b>1 went quiet</b>: Hal Ray</li>' in opening
     assert html.index('<section class="since"') < html.index('id="students"')
+    bo = html[html.index("<strong>Bo Chen</strong>"):]
+    assert '<strong>recovered</strong><br><span class="why">+1 sent · overdue -1</span>' in bo[:bo.index("</tr>")]
     assert "not on the roster" in html and "nothing handed in" in html
 
 
