@@ -57,7 +57,7 @@ def summarise_on_cluster(
         raise ClusterError(f"--scheduler needs Dask's distributed scheduler; install it with {INSTALL_HINT}") from None
     given = {str(path.absolute()): path for path in paths}
     try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]  # unannotated upstream
     except OSError as error:
         raise ClusterError(f"{scheduler}: no Dask scheduler answers there ({error}); check the address "
                            "and that `dask scheduler` is running") from None
@@ -65,7 +65,7 @@ def summarise_on_cluster(
         tasks = client.map(summarise, [Path(absolute) for absolute in given], config=config, as_of=as_of,
                            retries=RETRIES, pure=False)
         files = {task.key: absolute for task, absolute in zip(tasks, given, strict=True)}
-        for task in as_completed(tasks):
+        for task in as_completed(tasks):  # type: ignore[no-untyped-call]  # unannotated upstream
             absolute = files[task.key]
             try:
                 result = task.result()

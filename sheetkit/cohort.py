@@ -1039,7 +1039,7 @@ def write_cohort_xlsx(cohort: Cohort, stream: IO[bytes], branding: Branding) -> 
     from sheetkit.output import GENERATOR_MARK
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     workbook.properties.creator = GENERATOR_MARK
     workbook.properties.title = COHORT_XLSX_TITLE
     color = branding.primary_color
