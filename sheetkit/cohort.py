@@ -158,7 +158,10 @@ def find_submissions(paths: Iterable[str]) -> Submissions:
         else:
             raise CohortInputError(f"{text}: no such file or folder; check the path")
         for candidate in candidates:
-            found.setdefault(os.path.realpath(candidate), candidate)
+            # One file reached by several paths (a glob through a linked folder) is named by the shortest.
+            known = found.setdefault(os.path.realpath(candidate), candidate)
+            if len(str(candidate)) < len(str(known)):
+                found[os.path.realpath(candidate)] = candidate
     for path in found.values():
         refusal = _refusal(path)
         if refusal == "own output":

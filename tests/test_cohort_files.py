@@ -67,6 +67,19 @@ def test_special_files_and_link_loops_are_listed_never_opened(tmp_path: Path) ->
     assert "Traceback" not in result.stderr
 
 
+def test_a_file_reached_through_a_linked_folder_is_named_by_its_shortest_path(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    write_tracker(folder / "ann.xlsx", [], student="Ann Lee")
+    (folder / "again").symlink_to(".")  # a folder linked to itself: "d/**" reaches ann.xlsx at every depth
+    (folder / "loop.xlsx").symlink_to("loop.xlsx")
+    result = sheetkit("cohort", "d/**/*.xlsx", "--as-of", AS_OF, "--format", "json", "-o", "-", cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    document = json.loads(result.stdout)
+    assert [s["file"] for s in document["students"]] == ["d/ann.xlsx"]
+    assert list(_failed(document)) == ["loop.xlsx"] and document["failed"][0]["file"] == "d/loop.xlsx"
+
+
 def test_a_pipe_named_on_the_command_line_is_refused_too(tmp_path: Path) -> None:
     write_tracker(tmp_path / "ann.xlsx", [], student="Ann Lee")
     os.mkfifo(tmp_path / "pipe.xlsx")
