@@ -313,8 +313,10 @@ class TrackerTemplate:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in self._parts:
                 if name == self._marked_part:
-                    data = (data.replace(self._mark(self._STUDENT), self._mark(_clean_text(student)))
-                            .replace(self._mark(self._EMAIL), self._mark(_clean_text(email))))
+                    # One pass over the part: a student named like the email's placeholder stays a name.
+                    values = {self._mark(self._STUDENT): self._mark(_clean_text(student)),
+                              self._mark(self._EMAIL): self._mark(_clean_text(email))}
+                    data = re.sub(b"|".join(map(re.escape, values)), lambda found: values[found[0]], data)
                 elif name == _CORE_PROPERTIES:
                     data = _CREATED_OR_MODIFIED.sub(lambda match: match[1] + now, data)
                 archive.writestr(name, data)
