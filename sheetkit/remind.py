@@ -26,6 +26,7 @@ import pandas as pd
 
 from sheetkit import __version__
 from sheetkit.output import GENERATOR_MARK
+from sheetkit.reading.names import fold_name
 from sheetkit.model import Followup
 from sheetkit.rules import RULE_TABLE
 from sheetkit.report import Report
@@ -119,7 +120,7 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
         raise ValueError(f"days must be zero or more, not {days}")
     horizon = report.as_of + dt.timedelta(days=days)
     cards = _contact_cards(report)
-    by_name = {_fold(card.name): card for card in reversed(list(cards.values()))}
+    by_name = {fold_name(card.name): card for card in reversed(list(cards.values()))}
     owner = report.tracker.student or report.source.stem
     reminders: list[Reminder] = []
     for followup in report.followups:
@@ -131,7 +132,7 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
                 on=report.as_of if followup.state == "overdue" else followup.due,
                 uid=reminder_uid(owner, followup),
                 contact=cards[followup.contact_row],
-                about=by_name.get(_fold(followup.about)) if followup.about else None,
+                about=by_name.get(fold_name(followup.about)) if followup.about else None,
             )
         )
     return ReminderPlan(report=report, days=days, owner=owner, reminders=reminders)
@@ -140,9 +141,9 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
 def reminder_uid(owner: str, followup: Followup) -> str:
     """A UID for one contact and rule (and referred contact), independent of dates.
 
-    Names are compared as the reader matches them: case and spacing ignored.
+    Names are compared as the reader matches them (:func:`~sheetkit.reading.names.fold_name`).
     """
-    parts = (_fold(owner), _fold(followup.contact), followup.rule, _fold(followup.about or ""))
+    parts = (fold_name(owner), fold_name(followup.contact), followup.rule, fold_name(followup.about or ""))
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
     return f"{digest}@{GENERATOR_MARK}"
 
@@ -244,7 +245,3 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value.strip() or None
-
-
-def _fold(name: str) -> str:
-    return " ".join(name.split()).casefold()
