@@ -242,7 +242,9 @@ class _Package:
         # Inflate every member once, so none can hold more than its directory entry declares
         # when python-calamine reads the file.
         sheet_parts = {_normal(sheet.part) for sheet in sheets}
-        for info in infos:
+        in_order = [info for info in infos if _normal(info.filename) not in sheet_parts]
+        in_order += [self.members[key] for key in dict.fromkeys(_normal(sheet.part) for sheet in sheets)]
+        for info in in_order:
             key = _normal(info.filename)
             data = self.inflate(info)
             if self._check_xml_text(info.filename, data):

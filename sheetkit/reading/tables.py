@@ -298,10 +298,11 @@ class _SheetReader:
         indexes = [number - grid.col_offset - 1 for _, number in plan]
         raw = {column.key: [cells[index] if index < len(cells) else "" for cells in body] if index >= width
                else [cells[index] for cells in body] for (column, _), index in zip(plan, indexes)}
+        pending = self._formulas_and_links(plan, table, rows, raw)
         filled = [any(map(_typed, cells)) for cells in zip(*raw.values())] if raw else []
-        unreadable = self._formulas_and_links(plan, table, rows, raw)
-        for position in unreadable:
-            filled[position] = True
+        for position, (severity, address, message) in pending.items():
+            if filled[position]:  # a formula alone, in a row nothing is typed in, is a template row
+                self.problem(severity, table.sheet, address, message)
         if not all(filled):
             kept = [i for i, keep in enumerate(filled) if keep]
             rows = [rows[i] for i in kept]
@@ -316,24 +317,24 @@ class _SheetReader:
         return columns
 
     def _formulas_and_links(self, plan: list[tuple[Column, int]], table: _Table, rows: list[int],
-                            raw: dict[str, list[Any]]) -> set[int]:
-        """Replace each data cell holding a formula or a link by what the report should read;
-        the positions of formulas whose value cannot be seen (read as blank, but the row is data)."""
+                            raw: dict[str, list[Any]]) -> dict[int, tuple[Severity, str, str]]:
+        """Replace each data cell holding a formula or a link by what the report should read (blank
+        for a formula whose value cannot be trusted); the problems of those, by row position."""
         facts = table.grid.facts
-        unreadable: set[int] = set()
+        pending: dict[int, tuple[Severity, str, str]] = {}
         if not facts.formulas and not facts.links:
-            return unreadable
+            return pending
         position_of = {row: position for position, row in enumerate(rows)}
         for column, number in plan:
             for row, column_number in (*facts.formulas, *facts.links):
                 position = position_of.get(row)
                 if column_number != number or position is None:
                     continue
-                value = self._formula_or_link(column, table, row, number, raw[column.key][position])
-                raw[column.key][position] = "" if value is None else value
-                if value is None:
-                    unreadable.add(position)
-        return unreadable
+                value, problem = self._formula_or_link(column, table, row, number, raw[column.key][position])
+                raw[column.key][position] = value
+                if problem is not None:
+                    pending.setdefault(position, problem)
+        return pending
 
     def _understand(self, column: Column, number: int, table: _Table, rows: list[int], raw: list[Any]) -> list[Any]:
         """A column's cells as values: dates as :class:`datetime.date`, choices as their list value, the
@@ -395,28 +396,26 @@ class _SheetReader:
                 if 0 <= r < len(grid.rows) and 0 <= c < len(grid.rows[r]):
                     grid.rows[r][c] = value
 
-    def _formula_or_link(self, column: Column, table: _Table, row: int, number: int, raw: Any) -> Any:
-        """A data cell holding a formula or a link, as the report should read it (None: unreadable)."""
+    def _formula_or_link(self, column: Column, table: _Table, row: int, number: int,
+                         raw: Any) -> tuple[Any, tuple[Severity, str, str] | None]:
+        """A data cell holding a formula or a link as the report should read it, and its problem."""
         facts = table.grid.facts
         formula = facts.formulas.get((row, number))
         if column.key in LINK_COLUMNS:
             link = (formula.hyperlink_target() if formula else None) or facts.links.get((row, number))
             if link:
-                return link.removeprefix("mailto:") if column.key == "email" else link
+                return (link.removeprefix("mailto:") if column.key == "email" else link), None
         if formula is None:
-            return raw
+            return raw, None
         address = f"{column_letter(number)}{row}"
         if formula.volatile and column.kind == "date":
-            self.problem("error", table.sheet, address,
-                         f"{column.header}: holds ={preview(formula.text)}, which changes by itself every day; "
-                         "type the date itself")
-            return None
+            return "", ("error", address, f"{column.header}: holds ={preview(formula.text)}, which changes by itself "
+                                          "every day; type the date itself")
         if not formula.has_result:
-            self.problem("error" if column.kind == "date" else "warning", table.sheet, address,
-                         f"{column.header}: holds the formula ={preview(formula.text)} with no stored result, so its "
-                         "value cannot be seen; open and save the file in Excel or LibreOffice, or type the value")
-            return None
-        return raw
+            return "", ("error" if column.kind == "date" else "warning", address,
+                        f"{column.header}: holds the formula ={preview(formula.text)} with no stored result, so its "
+                        "value cannot be seen; open and save the file in Excel or LibreOffice, or type the value")
+        return raw, None
 
     def _typed_over_formula(self, column: Column, table: _Table, number: int, rows: set[int]) -> None:
         """A value typed over one of the workbook's own formula columns: the report ignores it, so say so."""
