@@ -33,6 +33,9 @@ _REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 _FORMULA_CELL = re.compile(rb"<c\s([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[\s/>].*?)</c>", re.S)
 _ERROR_CELL = re.compile(rb"<c\s([^>]*?\bt=\"e\"[^>]*?)(?<!/)>(.*?)</c\s*>", re.S)
 _ERROR_TYPE = re.compile(rb't="e"')
+_RUN_START = re.compile(rb"<r[\s>]")
+_INLINE_CELL = re.compile(rb"<c\s([^>]*?)(?<!/)>\s*<is>(.*?)</is>", re.S)
+_SHARED_CELL = re.compile(rb"<c\s([^>]*?\bt=\"s\"[^>]*?)(?<!/)>\s*<v>\s*([0-9]+)\s*</v>", re.S)
 _FORMULA_START = re.compile(rb"<f[\s/>]")
 _TAG = re.compile(rb"<(hyperlink|mergeCell|tablePart|Relationship)\s([^>]*?)/?>")
 #: Formulas whose result changes by itself (each time the sheet is opened or recalculated).
@@ -72,22 +75,28 @@ class SharedStrings:
                              for match in _SHARED_STRING.finditer(self.xml)]
         return self._strings[index] if index < len(self._strings) else ""
 
-    def trimmed_runs(self) -> dict[str, str]:
-        """Text as python-calamine gives it -> text as spreadsheet programs show it, for the
-        strings where they differ: rich text whose runs start or end with a space that the file
-        does not mark ``xml:space="preserve"`` (Gnumeric writes them so)."""
-        fixes: dict[str, str] = {}
-        if b"<r>" not in self.xml and b"<r " not in self.xml:
-            return fixes
-        for match in _SHARED_STRING.finditer(self.xml):
-            runs = _runs(match[1] or b"")
-            if len(runs) < 2:
-                continue
-            shown = "".join(text for _, text in runs)
-            trimmed = "".join(text if kept else text.strip() for kept, text in runs)
-            if trimmed != shown:
-                fixes.setdefault(trimmed, shown)
-        return fixes
+    def trimmed_runs(self) -> dict[int, str]:
+        """Index -> text as spreadsheet programs show it, for the rich-text strings python-calamine
+        reads differently (see :func:`_shown_if_trimmed`)."""
+        if not _RUN_START.search(self.xml):
+            return {}
+        found = {}
+        for index, match in enumerate(_SHARED_STRING.finditer(self.xml)):
+            shown = _shown_if_trimmed(match[1] or b"")
+            if shown is not None:
+                found[index] = shown
+        return found
+
+
+def _shown_if_trimmed(body: bytes) -> str | None:
+    """The text of a rich-text string whose runs start or end with a space that the file does not
+    mark ``xml:space="preserve"`` (Gnumeric writes them so): python-calamine trims each such run
+    ("Carol" + " Diaz" -> "CarolDiaz"), where every spreadsheet program shows "Carol Diaz"."""
+    runs = _runs(body)
+    if len(runs) < 2:
+        return None
+    shown = "".join(text for _, text in runs)
+    return shown if "".join(text if kept else text.strip() for kept, text in runs) != shown else None
 
 
 def cell_text(content: bytes, kind: bytes, shared_strings: SharedStrings) -> str:
@@ -163,13 +172,27 @@ class SheetFacts:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     #: Rows an Excel Table marks as its totals row: never data.
     totals_rows: set[int] = field(default_factory=set)
+    #: Rich text python-calamine trims, as spreadsheet programs show it.
+    texts: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
-def sheet_facts(part: str, parts: Mapping[str, bytes]) -> SheetFacts:
+def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str] | None = None) -> SheetFacts:
     """Read the facts of the sheet stored in zip member ``part`` (``parts``: inflated members by
-    lower-case name, as :class:`~sheetkit.reading.limits.WorkbookSource` keeps them)."""
+    lower-case name, as :class:`~sheetkit.reading.limits.WorkbookSource` keeps them; ``trimmed``:
+    :meth:`SharedStrings.trimmed_runs`)."""
     xml = parts.get(part.lower(), b"")
     facts = SheetFacts()
+    if _RUN_START.search(xml):
+        for attributes, body in _INLINE_CELL.findall(xml):
+            position = cell_position(_attributes(attributes).get("r", ""))
+            shown = _shown_if_trimmed(body)
+            if position is not None and shown is not None:
+                facts.texts[position] = shown
+    if trimmed:
+        for attributes, index in _SHARED_CELL.findall(xml):
+            position = cell_position(_attributes(attributes).get("r", ""))
+            if position is not None and int(index) in trimmed:
+                facts.texts[position] = trimmed[int(index)]
     if _ERROR_TYPE.search(xml):
         for attributes, body in _ERROR_CELL.findall(xml):
             position = cell_position(_attributes(attributes).get("r", ""))
@@ -199,7 +222,7 @@ def sheet_facts(part: str, parts: Mapping[str, bytes]) -> SheetFacts:
             facts.merged.append(span)
         elif tag == b"tablePart":
             target = relationships.get(attributes.get("id", ""), {}).get("Target", "")
-            table = parts.get(posixpath.normpath(posixpath.join(folder, target)).lower(), b"")
+            table = parts.get(posixpath.normpath(posixpath.join(folder, target)).lstrip("/").lower(), b"")
             head = _TAG_TABLE.search(table)
             if head is None:
                 continue

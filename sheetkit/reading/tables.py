@@ -122,11 +122,17 @@ class _Grid:
             return self.rows[r][c]
         return ""
 
+    def set(self, row: int, column: int, value: Any) -> None:
+        """Put ``value`` at 1-based sheet ``row`` and ``column``, when that is inside the grid."""
+        r, c = row - self.row_offset - 1, column - self.col_offset - 1
+        if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            self.rows[r][c] = value
+
 
 def _read_grids(source: WorkbookSource, sheets: Sequence[str | None]) -> list[_Grid | None]:
     """The cells of ``sheets`` (None for a sheet that is not there), read with one workbook object."""
     part_of = {sheet.name: sheet.part for sheet in source.sheets}
-    fixes = SharedStrings(source.parts.get("xl/sharedstrings.xml")).trimmed_runs()
+    trimmed = SharedStrings(source.parts.get("xl/sharedstrings.xml")).trimmed_runs()
     workbook = source.open_calamine()
     grids: list[_Grid | None] = []
     try:
@@ -136,10 +142,10 @@ def _read_grids(source: WorkbookSource, sheets: Sequence[str | None]) -> list[_G
                 continue
             data = workbook.get_sheet_by_name(name)
             start = data.start or (0, 0)
-            rows = data.to_python()
-            if fixes:
-                rows = [[fixes.get(cell, cell) if type(cell) is str else cell for cell in row] for row in rows]
-            grids.append(_Grid(rows, start[0], start[1], sheet_facts(part_of[name], source.parts)))
+            grid = _Grid(data.to_python(), start[0], start[1], sheet_facts(part_of[name], source.parts, trimmed))
+            for (row, column), text in grid.facts.texts.items():
+                grid.set(row, column, text)
+            grids.append(grid)
     except (CalamineError, PasswordError, XmlError, ZipError) as exc:
         # Inspection passed, but the cells themselves cannot be parsed (malformed XML and the like).
         raise damaged(source.path, str(exc)) from None
@@ -390,11 +396,8 @@ class _SheetReader:
                              "are merged across columns; only the first column is read. Unmerge them")
                 continue
             value = grid.cell(first_row, first_column)
-            c = first_column - grid.col_offset - 1
             for row in range(max(first_row, table.header_row + 1), last_row + 1):
-                r = row - grid.row_offset - 1
-                if 0 <= r < len(grid.rows) and 0 <= c < len(grid.rows[r]):
-                    grid.rows[r][c] = value
+                grid.set(row, first_column, value)
 
     def _formula_or_link(self, column: Column, table: _Table, row: int, number: int,
                          raw: Any) -> tuple[Any, tuple[Severity, str, str] | None]:
