@@ -53,10 +53,10 @@ def workbook(path: Path, sheets: dict[str, bytes], extra: dict[str, bytes] | Non
     names = list(sheets)
     parts = {
         "[Content_Types].xml": (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>'
-        ).encode(),
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            b'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>'
+        ),
         "_rels/.rels": (
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             f'<Relationship Id="rId1" Type="{RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'

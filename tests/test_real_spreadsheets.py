@@ -19,14 +19,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
 from click.testing import CliRunner
+from conftest import _need
+from libreoffice import recalculate_all
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.worksheet.table import Table
 
-from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
-from conftest import _need
-from libreoffice import recalculate_all
 from sheetkit.cli import cli
 from sheetkit.errors import UnreadableWorkbook
 from sheetkit.model import Tracker
@@ -343,14 +343,22 @@ def test_a_touchpoint_pasted_twice_counts_once(tmp_path: Path) -> None:
     """The student pasted their week's touchpoints twice: row 4 repeats row 2 exactly.
 
     In the program: two identical rows. sheetkit counts the email once and
-    warns at the repeated row.
+    warns at the repeated row; the rows after it are read as ever (row 5's
+    blank Direction counts as Sent).
     """
     email = touch(D(2026, 11, 2), "Ann", channel="Email", purpose="Follow-up")
     call = touch(D(2026, 11, 3), "Ann", channel="Phone call", purpose="Follow-up")
-    tracker = read_tracker(write_tracker(tmp_path / "t.xlsx", [contact("Ann")], [email, call, email]))
-    assert tracker.touchpoints["row"].tolist() == [2, 3]
-    assert _messages(tracker) == [("warning", "Touchpoints!A4", "this touchpoint repeats row 2 exactly, so it counts "
-                                                                "once; delete it if it was pasted twice")]
+    note = touch(D(2026, 11, 4), "ann", direction=None, channel="LinkedIn")
+    tracker = read_tracker(write_tracker(tmp_path / "t.xlsx", [contact("Ann")], [email, call, email, note]))
+    assert tracker.touchpoints["row"].tolist() == [2, 3, 5]
+    assert tracker.touchpoints["contact_key"].tolist() == ["ann", "ann", "ann"]
+    assert tracker.touchpoints["direction"].tolist() == ["Sent", "Sent", "Sent"]
+    assert _messages(tracker) == [
+        ("warning", "Touchpoints!A4", "this touchpoint repeats row 2 exactly, so it counts once; "
+                                      "delete it if it was pasted twice"),
+        ("warning", "Touchpoints!D5", "Direction is blank in 1 row (first here); counted as Sent. "
+                                      "Choose Sent or Received"),
+    ]
 
 
 # --------------------------------------------------------------------------- saved by LibreOffice and Gnumeric
@@ -408,11 +416,13 @@ def test_a_year_that_is_a_typo_is_a_problem_at_its_cell(tmp_path: Path) -> None:
     path = write_tracker(
         tmp_path / "t.xlsx",
         [contact("Ann", date_met=D(2026, 11, 2), thank_you_sent=D(2026, 11, 3))],
-        [touch(D(2026, 11, 3), "Ann", purpose="Thank-you"), touch(D(2062, 11, 20), "Ann", purpose="Follow-up")],
+        [thanks := touch(D(2026, 11, 3), "Ann", purpose="Thank-you"), thanks, {},
+         touch(D(2062, 11, 20), "Ann", purpose="Follow-up")],
     )
     tracker = read_tracker(path)
-    assert _messages(tracker) == [("error", "Touchpoints!A3", "Date: the year 2062 looks like a typo (the tracker's "
-                                                              "dates are around 2026); check the year")]
+    assert [(p.cell, p.message[:40]) for p in tracker.problems] == [
+        ("A3", "this touchpoint repeats row 2 exactly, s"), ("A5", "Date: the year 2062 looks like a typo (t")]
+    assert tracker.touchpoints["row"].tolist() == [2, 5]
     assert tracker.touchpoints["date"].tolist() == [pd.Timestamp("2026-11-03"), pd.NaT]
 
 

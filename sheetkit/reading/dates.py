@@ -154,11 +154,11 @@ def _from_text(text: str, day_first: bool) -> DateResult | None:
             month, day = first, second
         return _build(year, month, day, text)
     if match := _DAY_MONTH_YEAR.match(text):
-        month = _MONTHS.get(match[2])
-        return None if month is None else _build(int(match[3]), month, int(match[1]), text)
+        named = _MONTHS.get(match[2])
+        return None if named is None else _build(int(match[3]), named, int(match[1]), text)
     if match := _MONTH_DAY_YEAR.match(text):
-        month = _MONTHS.get(match[1])
-        return None if month is None else _build(int(match[3]), month, int(match[2]), text)
+        named = _MONTHS.get(match[1])
+        return None if named is None else _build(int(match[3]), named, int(match[2]), text)
     return None
 
 

@@ -485,6 +485,8 @@ def _relationship_id(sheet: Element) -> str | None:
         relation = sheet.get(f"{{{namespace}}}id")
         if relation is not None:
             return relation
+    return None
+
 
 def _sheet_part(target: str) -> str:
     """The zip member a workbook relationship target names, resolved as python-calamine does."""

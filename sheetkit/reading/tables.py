@@ -228,8 +228,8 @@ class _SheetReader:
         self.problems = problems
         #: The cells with a problem, so a blank date already explained is not reported again.
         self.reported: set[tuple[str, str]] = set()
-        #: Every date column read (its values are blanked in place by the year-typo check).
-        self.date_columns: list[tuple[_Table, Column, int, list[int], list[dt.date | None]]] = []
+        #: Every date column read, for the year-typo check.
+        self.date_columns: list[tuple[_Columns, Column, int]] = []
         self.name_messages: dict[str, str] = {}
         self.folds: dict[str, str] = {}
 
@@ -316,6 +316,8 @@ class _SheetReader:
         columns = _Columns(table, rows, {})
         for column, number in plan:
             columns.values[column.key] = self._understand(column, number, table, rows, raw[column.key])
+            if column.kind == "date":
+                self.date_columns.append((columns, column, number))
         for column in spec.columns:
             number = table.columns.get(column.key)
             if column.kind == "formula" and number is not None and any(c == number for _, c in facts.formulas):
@@ -345,32 +347,27 @@ class _SheetReader:
     def _understand(self, column: Column, number: int, table: _Table, rows: list[int], raw: list[Any]) -> list[Any]:
         """A column's cells as values: dates as :class:`datetime.date`, choices as their list value, the
         rest as text; None for blank. Date and choice problems are reported at their cells."""
-        keys = list(zip(map(type, raw), raw))  # by type too, so TRUE and 1 stay apart
+        typed = bool in set(map(type, raw))  # TRUE and 1 are one dict key: then key by type too
+        keys = list(zip(map(type, raw), raw)) if typed else raw
         distinct = dict.fromkeys(keys)
         if column.kind == "date":
             day_first, date1904 = self.config.reading.day_first, self.source.date1904
-            for key in distinct:
-                distinct[key] = None if not _typed(key[1]) else parse_date_cell(key[1], date1904=date1904,
-                                                                                day_first=day_first)
-            results = [distinct[key] for key in keys]
-            if any(result is not None and result.problem for result in distinct.values()):
+            results = {key: parse_date_cell(key[1] if typed else key, date1904=date1904, day_first=day_first)
+                       for key in distinct}
+            if any(result.problem for result in results.values()):
                 letters = column_letter(number)
-                for row, result in zip(rows, results):
-                    if result is not None and result.problem:
-                        self.problem("error", table.sheet, f"{letters}{row}", f"{column.header}: {result.problem}")
-            values = [result.value if result is not None else None for result in results]
-            self.date_columns.append((table, column, number, rows, values))
-            return values
+                for row, key in zip(rows, keys):
+                    if results[key].problem:
+                        self.problem("error", table.sheet, f"{letters}{row}", f"{column.header}: {results[key].problem}")
+            return list(map({key: result.value for key, result in results.items()}.__getitem__, keys))
+        texts = {key: _as_text(key[1] if typed else key) for key in distinct}
         if column.kind == "choice":
-            for key in distinct:
-                distinct[key] = self._choice(column, _as_text(key[1]))
-            odd = {key for key, meaning in distinct.items() if meaning is not None and meaning[1]}
+            choices = {key: self._choice(column, text) for key, text in texts.items()}
+            odd = {key for key, meaning in choices.items() if meaning is not None and meaning[1]}
             if odd:
                 self._report_unknown_choices(column, number, table, rows, keys, odd)
-            return [meaning[0] if (meaning := distinct[key]) is not None else None for key in keys]
-        for key in distinct:
-            distinct[key] = _as_text(key[1])
-        return [distinct[key] for key in keys]
+            texts = {key: meaning[0] if meaning is not None else None for key, meaning in choices.items()}
+        return list(map(texts.__getitem__, keys))
 
     def _choice(self, column: Column, text: str | None) -> tuple[str, bool] | None:
         """(the list value ``text`` stands for, or ``text`` itself; whether it is none of the choices)."""
@@ -432,12 +429,12 @@ class _SheetReader:
                              "typed-in columns and ignores this value. Copy the formula back from the row above")
 
     def _report_unknown_choices(self, column: Column, number: int, table: _Table, rows: list[int],
-                                keys: list[tuple[type, Any]], odd: set[tuple[type, Any]]) -> None:
-        """One warning per value that is none of the column's choices, at its first row."""
+                                keys: list[Any], odd: set[Any]) -> None:
+        """One warning per value that is none of the column's choices (case and spacing aside), at its first row."""
         found: dict[str, list[int]] = {}
         for row, key in zip(rows, keys):
             if key in odd:
-                found.setdefault(fold_name(_as_text(key[1]) or ""), []).append(row)
+                found.setdefault(fold_name(_as_text(table.grid.cell(row, number)) or ""), []).append(row)
         choices = ", ".join(self.config.list_values(column.choices or ""))
         for where in found.values():
             text = _as_text(table.grid.cell(where[0], number)) or ""
@@ -503,8 +500,9 @@ class _SheetReader:
             else:
                 first_of[same] = position
         if repeats:
-            columns.keep([position not in set(repeats) for position in range(len(rows))])
-            rows = columns.rows
+            repeated = set(repeats)
+            columns.keep([position not in repeated for position in range(len(rows))])
+            values, rows = columns.values, columns.rows
         known = dict.fromkeys(contacts.values["key"])
         values["contact_key"] = self._match(columns, "contact", known, NameHints(contacts.values["name"]))
         for row, name, date in zip(rows, values["contact"], values["date"]):
@@ -548,16 +546,18 @@ class _SheetReader:
     def check_years(self) -> None:
         """A year far after the tracker's typical year (2062 among dates of 2026) is a typo: an error at
         its cell, and the date is left out."""
-        years = Counter(day.year for *_, values in self.date_columns for day in values if day is not None)
+        years = Counter(day.year for columns, column, _ in self.date_columns
+                        for day in columns.values[column.key] if day is not None)
         if not years:
             return
-        typical = sorted(years.elements())[(sum(years.values()) - 1) // 2]
-        if all(year <= typical + YEAR_TYPO_GAP for year in years):
+        typical = sorted(years.elements())[(years.total() - 1) // 2]
+        if max(years) <= typical + YEAR_TYPO_GAP:
             return
-        for table, column, number, rows, values in self.date_columns:
+        for columns, column, number in self.date_columns:
+            values = columns.values[column.key]
             for position, day in enumerate(values):
                 if day is not None and day.year > typical + YEAR_TYPO_GAP:
-                    self.problem("error", table.sheet, f"{column_letter(number)}{rows[position]}",
+                    self.problem("error", columns.table.sheet, f"{column_letter(number)}{columns.rows[position]}",
                                  f"{column.header}: the year {day.year} looks like a typo (the tracker's dates "
                                  f"are around {typical}); check the year")
                     values[position] = None
