@@ -29,8 +29,12 @@ _NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "
 _ATTRIBUTE = re.compile(rb"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
-#: A cell whose content holds a formula: its attributes, then its content up to ``</c>``.
-_FORMULA_CELL = re.compile(rb"<c\s([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[\s/>].*?)</c>", re.S)
+#: A cell that starts with a formula, as every program writes it (``r`` first, ``<f>`` then ``<v>``):
+#: column letters, row, the formula's attributes and text, and its stored result's tag if any.
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>\s*<f\b([^>]*?)(?:/>|>(.*?)</f>)\s*(<v(?:\s[^>]*?)?(?<!/)>)?', re.S
+)
+_SHARED_INDEX = re.compile(rb'\bsi="([0-9]+)"')
 _ERROR_CELL = re.compile(rb"<c\s([^>]*?\bt=\"e\"[^>]*?)(?<!/)>(.*?)</c\s*>", re.S)
 _ERROR_TYPE = re.compile(rb't="e"')
 _RUN_START = re.compile(rb"<r[\s>]")
@@ -124,6 +128,14 @@ def _attributes(raw: bytes) -> dict[str, str]:
     return found
 
 
+def _column_number(letters: bytes) -> int:
+    """``b"AB"`` -> 28."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
 def cell_position(address: str) -> tuple[int, int] | None:
     """``"AB12"`` -> (12, 28), 1-based row and column; None when it is not a cell address."""
     match = _REFERENCE.match(address)
@@ -146,10 +158,14 @@ def _range(ref: str) -> tuple[int, int, int, int] | None:
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula cell: its text (without ``=``) and whether the file stores its result."""
+    """A formula cell: its text (without ``=``, as stored) and whether the file stores its result."""
 
-    text: str
+    stored: bytes
     has_result: bool
+
+    @property
+    def text(self) -> str:
+        return unescape(self.stored)
 
     @property
     def volatile(self) -> bool:
@@ -200,11 +216,11 @@ def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str
             if position is not None:
                 facts.error_cells[position] = unescape(value[1]).strip() if value else "#ERROR"
     if _FORMULA_START.search(xml):
-        for attributes, body in _FORMULA_CELL.findall(xml):
-            position = cell_position(_attributes(attributes).get("r", ""))
-            formula = FORMULA.search(body)
-            if position is not None:
-                facts.formulas[position] = Formula(unescape(formula[1]) if formula else "", VALUE.search(body) is not None)
+        shared: dict[bytes, bytes] = {}  # a shared formula's text, given once, by its index
+        for letters, digits, attributes, text, result in _FORMULA_CELL.findall(xml):
+            if b"si=" in attributes and (index := _SHARED_INDEX.search(attributes)):
+                text = shared.setdefault(index[1], text) if text else shared.get(index[1], b"")
+            facts.formulas[(int(digits), _column_number(letters))] = Formula(text, bool(result))
     tail = xml[xml.rfind(b"</sheetData>") :]  # links, merges and tables are listed after the cells
     if b"<hyperlink" not in tail and b"<mergeCell" not in tail and b"<tablePart" not in tail:
         return facts

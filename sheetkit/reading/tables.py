@@ -300,13 +300,11 @@ class _SheetReader:
             body, rows = [body[i] for i in kept], [rows[i] for i in kept]
         plan = [(column, number) for column in spec.columns
                 if column.kind != "formula" and (number := table.columns.get(column.key)) is not None]
-        width = min(map(len, body), default=0)
-        indexes = [number - grid.col_offset - 1 for _, number in plan]
-        raw = {column.key: [cells[index] if index < len(cells) else "" for cells in body] if index >= width
-               else [cells[index] for cells in body] for (column, _), index in zip(plan, indexes)}
+        raw = {column.key: [cells[index] if index < len(cells) else "" for cells in body]
+               for column, number in plan for index in [number - grid.col_offset - 1]}
         pending = self._formulas_and_links(plan, table, rows, raw)
-        filled = [any(map(_typed, cells)) for cells in zip(*raw.values())] if raw else []
-        for position, (severity, address, message) in pending.items():
+        filled = [any(map(_typed, cells)) for cells in zip(*raw.values())]
+        for position, (severity, address, message) in pending:
             if filled[position]:  # a formula alone, in a row nothing is typed in, is a template row
                 self.problem(severity, table.sheet, address, message)
         if not all(filled):
@@ -325,23 +323,21 @@ class _SheetReader:
         return columns
 
     def _formulas_and_links(self, plan: list[tuple[Column, int]], table: _Table, rows: list[int],
-                            raw: dict[str, list[Any]]) -> dict[int, tuple[Severity, str, str]]:
+                            raw: dict[str, list[Any]]) -> list[tuple[int, tuple[Severity, str, str]]]:
         """Replace each data cell holding a formula or a link by what the report should read (blank
-        for a formula whose value cannot be trusted); the problems of those, by row position."""
+        for a formula whose value cannot be trusted); the problems of those, with their row positions."""
         facts = table.grid.facts
-        pending: dict[int, tuple[Severity, str, str]] = {}
-        if not facts.formulas and not facts.links:
-            return pending
+        by_number = {number: column for column, number in plan}
         position_of = {row: position for position, row in enumerate(rows)}
-        for column, number in plan:
-            for row, column_number in (*facts.formulas, *facts.links):
-                position = position_of.get(row)
-                if column_number != number or position is None:
-                    continue
-                value, problem = self._formula_or_link(column, table, row, number, raw[column.key][position])
-                raw[column.key][position] = value
-                if problem is not None:
-                    pending.setdefault(position, problem)
+        pending = []
+        for row, number in sorted({*facts.formulas, *facts.links}):
+            column, position = by_number.get(number), position_of.get(row)
+            if column is None or position is None:
+                continue
+            value, problem = self._formula_or_link(column, table, row, number, raw[column.key][position])
+            raw[column.key][position] = value
+            if problem is not None:
+                pending.append((position, problem))
         return pending
 
     def _understand(self, column: Column, number: int, table: _Table, rows: list[int], raw: list[Any]) -> list[Any]:
