@@ -394,3 +394,16 @@ def test_day_first_goes_through_the_distinct_values(tmp_path: Path) -> None:
     assert read_tracker(path).contacts["date_met"].tolist() == [pd.Timestamp("2026-03-04")] * 3
     day_first = read_tracker(path, Config(reading=Reading(day_first=True)))
     assert day_first.contacts["date_met"].tolist() == [pd.Timestamp("2026-04-03")] * 3
+
+
+def test_start_here_gives_student_institution_email_and_offer(tmp_path: Path) -> None:
+    path = write_tracker(tmp_path / "t.xlsx", [contact("Ann")], student="Jo Park")
+    workbook = openpyxl.load_workbook(path)
+    start = workbook["Start Here"]
+    start.append(["Institution", "Northfield"])
+    start.append(["Email", " jo@example.edu "])
+    start.append(["Offer accepted on", "2026-12-01"])
+    workbook.save(path)
+    tracker = read_tracker(path)
+    assert (tracker.student, tracker.institution, tracker.email, tracker.offer_accepted_on) == (
+        "Jo Park", "Northfield", "jo@example.edu", D(2026, 12, 1))
