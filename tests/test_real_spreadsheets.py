@@ -72,8 +72,6 @@ def test_an_exact_header_wins_over_an_alias_left_of_it(tmp_path: Path) -> None:
         contact_headers=contact_headers,
         touchpoint_headers=touch_headers,
     )
-    for headers, rows in ((contact_headers, "Contacts"), (touch_headers, "Touchpoints")):
-        assert rows  # both sheets carry the student's extra column
     tracker = read_tracker(path)
     assert tracker.contacts["how_met"].tolist() == ["Networking event"]
     assert tracker.touchpoints["purpose"].tolist() == ["Thank-you"]

@@ -72,7 +72,9 @@ def _os_error(path: Path, exc: OSError) -> UnreadableWorkbook:
         )
     if isinstance(exc, IsADirectoryError):
         return UnreadableWorkbook(f"{path}: is a folder, not a workbook; give the path of an .xlsx file")
-    return UnreadableWorkbook(f"{path}: cannot be read ({exc.strerror or exc}); copy it to a local folder and try again")
+    return UnreadableWorkbook(
+        f"{path}: cannot be read ({exc.strerror or exc}); copy it to a local folder and try again"
+    )
 
 
 def _named(path: Path) -> str:

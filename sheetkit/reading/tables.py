@@ -267,7 +267,8 @@ class _SheetReader:
                 continue
             if column.key in table.columns:
                 self.problem("warning", sheet, f"{column_letter(number)}{header_row}",
-                             f"a second '{column.header}' column; only the first one is read. Rename or delete this one")
+                             f"a second '{column.header}' column; only the first one is read. "
+                             "Rename or delete this one")
             else:
                 table.columns[column.key] = number
         for column in spec.columns:
@@ -353,8 +354,8 @@ class _SheetReader:
             if any(result.problem for result in results.values()):
                 letters = column_letter(number)
                 for row, key in zip(rows, keys):
-                    if results[key].problem:
-                        self.problem("error", table.sheet, f"{letters}{row}", f"{column.header}: {results[key].problem}")
+                    if problem := results[key].problem:
+                        self.problem("error", table.sheet, f"{letters}{row}", f"{column.header}: {problem}")
             return list(map({key: result.value for key, result in results.items()}.__getitem__, keys))
         texts = {key: _as_text(key[1] if typed else key) for key in distinct}
         if column.kind == "choice":
@@ -506,8 +507,8 @@ class _SheetReader:
                 self.problem("error", sheet, table.address(row, "contact"),
                              "this touchpoint has no contact; pick the person's name from the list")
             if date is None and (sheet, table.address(row, "date")) not in self.reported:
-                self.problem("error", sheet, table.address(row, "date"),
-                             "this touchpoint has no date, so it is left out of the follow-ups; type the date it happened")
+                self.problem("error", sheet, table.address(row, "date"), "this touchpoint has no date, so it is "
+                             "left out of the follow-ups; type the date it happened")
         if "direction" in values:
             blank = [row for row, direction in zip(rows, values["direction"]) if direction is None]
             if blank:
