@@ -138,7 +138,8 @@ def _from_serial(serial: float, date1904: bool) -> DateResult:
     if date1904:
         return _plausible(_EPOCH_1904 + dt.timedelta(days=whole))
     if whole == 60:
-        return DateResult(None, "holds 1900-02-29, a day that never existed (an old spreadsheet quirk); type the real date")
+        return DateResult(None, "holds 1900-02-29, a day that never existed (an old spreadsheet quirk); "
+                                "type the real date")
     epoch = _EPOCH_1900_EARLY if whole < 60 else _EPOCH_1900
     return _plausible(epoch + dt.timedelta(days=whole))
 

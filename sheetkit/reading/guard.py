@@ -150,8 +150,8 @@ def guard_sheet(
       aside; a bigger one is kept (and counts toward the grid).
     * The header's extent is the right end of the leftmost group of value
       columns in the first ``HEADER_ROWS`` (10) rows written in the sheet,
-      groups split where more than ``FAR_COLUMNS`` (50) empty columns separate them. Cells more than 50
-      empty columns right of it are far right; if they hold at most
+      groups split where more than ``FAR_COLUMNS`` (50) empty columns separate
+      them. Cells more than 50 empty columns right of it are far right; if they hold at most
       ``FEW_CELLS`` values they are set aside.
 
     So a lone value in XFD1048576, in A1048576 below 200 rows of data, or in
@@ -162,7 +162,9 @@ def guard_sheet(
     write them; ``plain`` means no comments or CDATA) are verified with a few
     compiled regex passes and no per-cell Python work (:func:`_fast_layout`);
     only unusual rows and far bands are tokenized. Anything else is tokenized
-    whole (:func:`_scan_exact`), which is exact but about twenty times slower.
+    whole (:func:`_scan_exact`), which is exact but far slower: measured on a
+    1,000-contact tracker (2.5 MB of sheet XML), 0.28 s tokenized against 8 ms
+    verified, where the whole report takes 0.37 s.
     """
     if plain and _PREFIXED_CELL.search(xml) is None:
         try:
@@ -654,8 +656,3 @@ def _fixed_width_range(low: str, high: str, symbols: str) -> str:
     if high[1:] != highest:
         branches.append(f"{high[0]}(?:{_fixed_width_range(lowest, high[1:], symbols)})")
     return "(?:" + "|".join(branches) + ")"
-
-
-
-
-# --------------------------------------------------------------------------- speed: threads and numpy
