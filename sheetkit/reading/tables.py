@@ -382,7 +382,7 @@ class _SheetReader:
         columns would be a guess, so it gets a warning naming the covered cells."""
         grid = table.grid
         for first_row, first_column, last_row, last_column in grid.facts.merged:
-            if last_row <= table.header_row:
+            if first_row <= table.header_row:  # a title or header merge: not data
                 continue
             if first_column != last_column:
                 self.problem("warning", table.sheet, f"{column_letter(first_column + 1)}{first_row}",
@@ -390,7 +390,7 @@ class _SheetReader:
                              "are merged across columns; only the first column is read. Unmerge them")
                 continue
             value = grid.cell(first_row, first_column)
-            for row in range(max(first_row, table.header_row + 1), last_row + 1):
+            for row in range(first_row + 1, last_row + 1):
                 grid.set(row, first_column, value)
 
     def _formula_or_link(self, column: Column, table: _Table, row: int, number: int,
