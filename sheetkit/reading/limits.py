@@ -117,7 +117,6 @@ class WorkbookSource:
         return CalamineWorkbook.from_filelike(io.BytesIO(self._sanitised))
 
 
-
 def damaged(path: Path, detail: str) -> UnreadableWorkbook:
     """The one-line error for a damaged or incomplete workbook.
 
