@@ -173,7 +173,6 @@ HOSTILE: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
-
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_every_variation_is_read_or_refused_in_one_line(tmp_path: Path, case: str) -> None:
     path = tracker(tmp_path / f"{case}.xlsx", HOSTILE[case](tracker_sheet()))

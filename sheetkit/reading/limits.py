@@ -158,7 +158,6 @@ def inspect_workbook(path: Path, reading: Reading = Reading()) -> WorkbookSource
 # --------------------------------------------------------------------------- what the file is
 
 
-
 def _check_directory_size(path: Path, file: IO[bytes]) -> None:
     """Refuse a zip whose directory lists too many members, before Python parses it.
 
