@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from sheetkit.spec import column_letter
 
 _PREFIX = rb"(?:[^\s/<>:]*:)?"
 TEXT = re.compile(rb"<" + _PREFIX + rb"t(\s[^>]*)?>(.*?)</" + _PREFIX + rb"t\s*>", re.S)
@@ -29,11 +31,9 @@ _NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "
 _ATTRIBUTE = re.compile(rb"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
-#: A cell that starts with a formula, as every program writes it (``r`` first, ``<f>`` then ``<v>``):
-#: column letters, row, the formula's attributes and text, and its stored result's tag if any.
-_FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>\s*<f\b([^>]*?)(?:/>|>(.*?)</f>)\s*(<v(?:\s[^>]*?)?(?<!/)>)?', re.S
-)
+#: The rest of a cell that starts with a formula, as every program writes it (``r`` first, ``<f>`` then
+#: ``<v>``), after its column letters and row: the formula's attributes and text, its stored result's tag.
+_FORMULA_CELL_REST = rb'[^>]*?(?<!/)>\s*<f\b([^>]*?)(?:/>|>(.*?)</f>)\s*(<v(?:\s[^>]*?)?(?<!/)>)?'
 _SHARED_INDEX = re.compile(rb'\bsi="([0-9]+)"')
 _ERROR_CELL = re.compile(rb"<c\s([^>]*?\bt=\"e\"[^>]*?)(?<!/)>(.*?)</c\s*>", re.S)
 _ERROR_TYPE = re.compile(rb't="e"')
@@ -190,6 +190,20 @@ class SheetFacts:
     totals_rows: set[int] = field(default_factory=set)
     #: Rich text python-calamine trims, as spreadsheet programs show it.
     texts: dict[tuple[int, int], str] = field(default_factory=dict)
+    xml: bytes = field(default=b"", repr=False)
+
+    def load_formulas(self, columns: Iterable[int]) -> None:
+        """Find the formula cells of the given (1-based) columns: a workbook from `sheetkit new`
+        holds thousands of formulas in helper columns that nobody types in, and they are skipped."""
+        if not _FORMULA_START.search(self.xml):
+            return
+        letters = b"|".join(column_letter(column).encode() for column in sorted(set(columns)))
+        shared: dict[bytes, bytes] = {}  # a shared formula's text, given once, by its index
+        for letters_found, digits, attributes, text, result in re.findall(
+                rb'<c r="(' + letters + rb')([0-9]{1,7})"' + _FORMULA_CELL_REST, self.xml, re.S):
+            if b"si=" in attributes and (index := _SHARED_INDEX.search(attributes)):
+                text = shared.setdefault(index[1], text) if text else shared.get(index[1], b"")
+            self.formulas[(int(digits), _column_number(letters_found))] = Formula(text, bool(result))
 
 
 def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str] | None = None) -> SheetFacts:
@@ -197,7 +211,7 @@ def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str
     lower-case name, as :class:`~sheetkit.reading.limits.WorkbookSource` keeps them; ``trimmed``:
     :meth:`SharedStrings.trimmed_runs`)."""
     xml = parts.get(part.lower(), b"")
-    facts = SheetFacts()
+    facts = SheetFacts(xml=xml)
     if _RUN_START.search(xml):
         for attributes, body in _INLINE_CELL.findall(xml):
             position = cell_position(_attributes(attributes).get("r", ""))
@@ -215,12 +229,6 @@ def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str
             value = VALUE.search(body)
             if position is not None:
                 facts.error_cells[position] = unescape(value[1]).strip() if value else "#ERROR"
-    if _FORMULA_START.search(xml):
-        shared: dict[bytes, bytes] = {}  # a shared formula's text, given once, by its index
-        for letters, digits, attributes, text, result in _FORMULA_CELL.findall(xml):
-            if b"si=" in attributes and (index := _SHARED_INDEX.search(attributes)):
-                text = shared.setdefault(index[1], text) if text else shared.get(index[1], b"")
-            facts.formulas[(int(digits), _column_number(letters))] = Formula(text, bool(result))
     tail = xml[xml.rfind(b"</sheetData>") :]  # links, merges and tables are listed after the cells
     if b"<hyperlink" not in tail and b"<mergeCell" not in tail and b"<tablePart" not in tail:
         return facts

@@ -292,6 +292,7 @@ class _SheetReader:
         value); problems are still reported at every cell that has one.
         """
         grid, facts = table.grid, table.grid.facts
+        facts.load_formulas(table.columns.values())
         self._fill_merged(table)
         self._report_error_cells(spec, table)
         body = grid.rows[table.header_row - grid.row_offset:]
