@@ -13,8 +13,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz, process
-
 #: Typographic quotes and apostrophes, and their plain forms.
 _QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
@@ -55,6 +53,8 @@ class NameHints:
         aside), or None. All at once: one scoring pass over every pair, on all cores."""
         if not typed or not self.names:
             return [None] * len(typed)
+        from rapidfuzz import fuzz, process  # imported only when a name is unknown: most trackers have none
+
         scores = process.cdist([fold_name(text) for text in typed], self.folded, scorer=fuzz.ratio,
                                score_cutoff=HINT_CUTOFF, workers=-1)
         best = scores.argmax(axis=1)
