@@ -207,3 +207,26 @@ def test_close_name_hint_agrees_with_difflib() -> None:
     expected = [next(iter(difflib.get_close_matches(word, names, n=1, cutoff=0.6)), None) for word in words]
     assert NameHints(names).closest(words) == expected
     assert NameHints(names).closest(["ALIC NG"]) == ["Alice Ng"]  # difflib would need the case right
+
+
+@pytest.mark.parametrize(
+    ("typed", "folded"),
+    [
+        ("  Aoife\u00a0O\u2019BRIEN ", "aoife o'brien"),  # no-break space, typographic apostrophe, case
+        ("Ren\u0065\u0301\u200b Roy", "ren\u00e9 roy"),  # decomposed é, zero-width space
+        ("\u201cBo\u201d\tLi", '"bo" li'),  # typographic quotes, a tab
+        ("\ufb01fi", "fifi"),  # the ligature ﬁ is two letters
+    ],
+)
+def test_fold_name(typed: str, folded: str) -> None:
+    from sheetkit.reading.names import fold_name
+
+    assert fold_name(typed) == folded
+
+
+def test_a_hint_that_would_look_identical_names_the_hidden_character() -> None:
+    from sheetkit.reading.names import NameHints
+
+    [message] = NameHints(["Ann Lee"]).messages(["Ann\ue000 Lee"])
+    assert message == ("'Ann\ue000 Lee' looks like 'Ann Lee' but contains an invisible character (U+E000); "
+                       "retype the name or pick it from the list")
