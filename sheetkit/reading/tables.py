@@ -216,11 +216,12 @@ class _Columns:
     def keep(self, mask: list[bool]) -> None:
         """Keep only the rows where ``mask`` is true."""
         self.rows = [row for row, keep in zip(self.rows, mask) if keep]
-        self.values = {key: [value for value, keep in zip(values, mask) if keep] for key, values in self.values.items()}
+        self.values = {key: [value for value, keep in zip(values, mask) if keep]
+                       for key, values in self.values.items()}
 
 
 class _SheetReader:
-    """Reads the two data sheets into records (one dict per row), collecting problems."""
+    """Reads the two data sheets into :class:`_Columns`, collecting problems."""
 
     def __init__(self, source: WorkbookSource, config: Config, problems: list[Problem]) -> None:
         self.source = source
