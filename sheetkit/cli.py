@@ -275,18 +275,13 @@ def report(
         sheetkit report sample_data/tracker.xlsx --as-of 2026-11-22
         sheetkit report tracker.xlsx --format json -o - | jq .stats.response_rate
     """
-    from sheetkit.reader import start_reading
-
     destination = output_destination(output, tracker.with_name(f"{tracker.stem}-report.{output_format}"),
                                      output_format=output_format, force=force, inputs=[tracker])
     config = load_config(config_path)
-    # The workbook is checked and parsed in a thread (python-calamine parses without holding
-    # the GIL) while this thread imports pandas and Jinja2: on two cores they overlap.
-    loading = start_reading(tracker, config)
     from sheetkit.render import render_html_to, render_json, write_xlsx
     from sheetkit.report import build_report
 
-    result = build_report(tracker, config, as_of, raw=loading.result())
+    result = build_report(tracker, config, as_of)
     if output_format == "xlsx":
         where = deliver(destination, xlsx_writer(lambda stream: write_xlsx(result, stream)))
     elif output_format == "html":

@@ -72,10 +72,10 @@ from sheetkit.errors import SheetkitError
 from sheetkit.model import Tracker
 from sheetkit.output import is_sheetkit_output
 from sheetkit.policy import NAT
+from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
 from sheetkit.report import Report, build_report
 from sheetkit.roster import RosterStudent
-from sheetkit.spec import normalize_label
 from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED
 
 COHORT_SCHEMA = "sheetkit.cohort/1"
@@ -283,7 +283,7 @@ def _tidy_name(text: str) -> str:
 
 def student_key(name: str) -> str:
     """The folded name duplicate submissions are matched on: 'Jane  DOE' and 'jane doe' are one student."""
-    return normalize_label(name) or name
+    return fold_name(name) or name
 
 
 # ---- the map: one workbook, one summary ----------------------------------------------------

@@ -220,7 +220,7 @@ def test_formulas_agree_with_the_python_engine(computed: dict[str, openpyxl.Work
                                                name: str) -> None:
     """Same workbook, same day: the sheet's dates and Dashboard equal `sheetkit report`'s engine."""
     from sheetkit.policy import run_policy
-    from sheetkit.reader import read_tracker
+    from sheetkit.reading import read_tracker
     from sheetkit.stats import compute_stats
 
     engine = run_policy(read_tracker(filled[name], CONFIGS[name]), CONFIGS[name].policy, TODAY)
