@@ -484,6 +484,9 @@ def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institu
                "or to Closed or Do not contact to stop for good."),
         ("8.", f"When you accept a job offer, type the day in {spec.OFFER_LABEL} above: everyone who helped "
                f"is owed a short note within {days(OFFER_THANKS_DAYS)}."),
+        ("9.", f"To print, select the rows you have filled in and print the selection: the sheets are ready "
+               f"for {CONTACT_ROWS} contacts and {TOUCHPOINT_ROWS:,} messages, and a plain print includes "
+               "the empty rows."),
         "Follow-up schedule",
         ("Thank-you", f"{days(policy.thank_you_days)} after each meeting, or after a warm reply from someone "
                       "you have not met"),
@@ -548,10 +551,11 @@ _LINE_HEIGHT = 15
 def _wrapped_height(text: str, width: float) -> float:
     """A row height that shows ``text`` wrapped in a column ``width`` characters wide.
 
-    Counts whole words per line at 90% of the width, as fonts differ a little
-    between Excel and LibreOffice; neither grows a row for wrapped text on its own.
+    Counts whole words per line, a character per unit of width (Calibri fits
+    more, LibreOffice's stand-in a little more); neither program grows a row
+    for wrapped text on its own.
     """
-    room = int(width * 0.9)
+    room = int(width)
     lines, used = 1, 0
     for word in text.split():
         if used and used + 1 + len(word) > room:

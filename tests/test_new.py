@@ -288,8 +288,8 @@ def test_start_here_rows_fit_their_wrapped_text(default_book: openpyxl.Workbook)
     for row in range(8, sheet.max_row + 1):
         text = sheet.cell(row, 2).value
         if sheet.cell(row, 2).alignment.wrap_text and text:
-            # At most ~0.9 x width characters a line, 15 points a line.
-            lines = -(-len(text) // int(width * 0.9))
+            # At most one character a unit of width, 15 points a line.
+            lines = -(-len(text) // int(width))
             assert sheet.row_dimensions[row].height >= 15 * lines, text
 
 
