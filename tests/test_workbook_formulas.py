@@ -114,9 +114,13 @@ BUSINESS_PEOPLE = [
 ]
 
 
-def fill(path: Path, config: Config, people: list[Person]) -> None:
+def fill(path: Path, config: Config, people: list[Person], offer_accepted_on: dt.date | None = None) -> None:
     """Build a workbook with sheetkit and type the people and their touchpoints into it."""
     workbook = build_workbook(config, student="Test Student")
+    if offer_accepted_on:
+        start = workbook[spec.START_SHEET]
+        assert start["A6"].value == spec.OFFER_LABEL
+        start["B6"] = offer_accepted_on
     contacts, touchpoints = workbook[spec.CONTACTS_SHEET], workbook[spec.TOUCHPOINTS_SHEET]
     contact_at = {c.key: i for i, c in enumerate(spec.CONTACT_COLUMNS, start=1)}
     touch_at = {c.key: i for i, c in enumerate(spec.TOUCHPOINT_COLUMNS, start=1)}
@@ -220,8 +224,26 @@ ENGINE_DIFFERS = {"Lena Later", "Hannah Question", "Jamal Paused", "Stella Stop"
 # Overdue on the sheet: Rita, Theo, Hannah, Jo, Nell, Ivy, Pia, Rhea, Mo, Wes, Fay.
 AGREEMENT_OVERDUE = 11
 
-CONFIGS = {"calendar": Config(), "business": Config(policy=BUSINESS_POLICY), "agreement": Config()}
-PEOPLE = {"calendar": CALENDAR_PEOPLE + [DUPLICATE], "business": BUSINESS_PEOPLE, "agreement": AGREEMENT_PEOPLE}
+# Offer accepted on -10 (Start Here): everyone who helped is owed a note within 7 days, unless written to since.
+OFFER_ON = day(-10)
+OFFER_PEOPLE = [
+    # Met: tell and thank by -3, before her keep in touch (-57 + 120).
+    Person("Olga Offer", day(-3), {"date_met": day(-100)},
+           [sent(day(-99), "Olga Offer", "Thank-you", got_reply="Yes"), sent(day(-85), "Olga Offer", got_reply="Yes"),
+            sent(day(-57), "Olga Offer", got_reply="Yes")]),
+    # Written to since the offer (-5, the first follow-up after -99): the second follow-up, -5 + 28.
+    Person("Otto Told", day(23), {"date_met": day(-100)},
+           [sent(day(-99), "Otto Told", "Thank-you"), sent(day(-5), "Otto Told", "Update")]),
+    # Never met and referred nobody: only the nudge (-3 + 7).
+    Person("Sven Stranger", day(4), {"how_met": "Cold outreach"}, [sent(day(-3), "Sven Stranger", "Meeting request")]),
+    # Paused is not active: nothing.
+    Person("Pam Paused", None, {"date_met": day(-100), "status": "Paused"}),
+]
+
+CONFIGS = {"calendar": Config(), "business": Config(policy=BUSINESS_POLICY), "agreement": Config(),
+           "offer": Config()}
+PEOPLE = {"calendar": CALENDAR_PEOPLE + [DUPLICATE], "business": BUSINESS_PEOPLE, "agreement": AGREEMENT_PEOPLE,
+          "offer": OFFER_PEOPLE}
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +251,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The two workbooks as typed in, before any program computed their formulas."""
     folder = tmp_path_factory.mktemp("formulas")
     for name, config in CONFIGS.items():
-        fill(folder / f"{name}.xlsx", config, PEOPLE[name])
+        fill(folder / f"{name}.xlsx", config, PEOPLE[name], OFFER_ON if name == "offer" else None)
     return {name: folder / f"{name}.xlsx" for name in CONFIGS}
 
 
@@ -305,6 +327,11 @@ def test_empty_rows_compute_to_nothing(computed: dict[str, openpyxl.Workbook]) -
     assert errors == []
 
 
+
+
+def test_offer_accepted_brings_a_note_to_everyone_who_helped(computed: dict[str, openpyxl.Workbook]) -> None:
+    shown = due_dates(computed["offer"])
+    assert [(name, due) for name, due, _ in shown.values()] == [(p.name, p.expected_due) for p in OFFER_PEOPLE]
 
 
 def test_agreement_workbook_follows_every_rule(computed: dict[str, openpyxl.Workbook]) -> None:
