@@ -468,59 +468,59 @@ def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institu
     soon = f"due in the next {days(policy.upcoming_days)}"
     lines: list[tuple[str, str] | str] = [
         "How to use this workbook",
-        ("1.", "Each time you meet someone, add them on Contacts: name, how you met, the date. "
-               "A later meeting with the same person goes on Touchpoints with Purpose Meeting: it gets its own "
-               "thank-you."),
-        ("2.", "At the end of every meeting, ask when and how they would like you to follow up. Put the day you "
-               "will get in touch in Agreed next contact, and how in Best way to reach."),
+        ("1.", ("Each time you meet someone, add them on Contacts: name, how you met, the date. "
+                "A later meeting with the same person goes on Touchpoints with Purpose Meeting: it gets its own "
+                "thank-you.")),
+        ("2.", ("At the end of every meeting, ask when and how they would like you to follow up. Put the day you "
+                "will get in touch in Agreed next contact, and how in Best way to reach.")),
         ("3.", "Log every message on Touchpoints, one row each, with the name spelled as on Contacts."),
-        ("4.", f"Say thank you within {days(policy.thank_you_days)} of meeting (thanks said at the meeting itself "
-               "does not count); log it with Purpose Thank-you."),
-        ("5.", "Follow up twice more, each time in a different way, then keep in touch now and then. "
-               "Keep every message brief and professional."),
-        ("6.", f"Next follow-up due works itself out: one next step per person, the earliest that is due. "
-               f"Red rows are overdue; amber rows are {soon}."),
-        ("7.", "Set Status to Paused to rest a contact (an agreed date still brings them back), "
-               "or to Closed or Do not contact to stop for good."),
-        ("8.", f"When you accept a job offer, type the day in {spec.OFFER_LABEL} above: everyone who helped "
-               f"is owed a short note within {days(OFFER_THANKS_DAYS)}."),
-        ("9.", f"To print, select the rows you have filled in and print the selection: the sheets are ready "
-               f"for {CONTACT_ROWS} contacts and {TOUCHPOINT_ROWS:,} messages, and a plain print includes "
-               "the empty rows."),
+        ("4.", (f"Say thank you within {days(policy.thank_you_days)} of meeting (thanks said at the meeting itself "
+                "does not count); log it with Purpose Thank-you.")),
+        ("5.", ("Follow up twice more, each time in a different way, then keep in touch now and then. "
+                "Keep every message brief and professional.")),
+        ("6.", (f"Next follow-up due works itself out: one next step per person, the earliest that is due. "
+                f"Red rows are overdue; amber rows are {soon}.")),
+        ("7.", ("Set Status to Paused to rest a contact (an agreed date still brings them back), "
+                "or to Closed or Do not contact to stop for good.")),
+        ("8.", (f"When you accept a job offer, type the day in {spec.OFFER_LABEL} above: everyone who helped "
+                f"is owed a short note within {days(OFFER_THANKS_DAYS)}.")),
+        ("9.", (f"To print, select the rows you have filled in and print the selection: the sheets are ready "
+                f"for {CONTACT_ROWS} contacts and {TOUCHPOINT_ROWS:,} messages, and a plain print includes "
+                "the empty rows.")),
         "Follow-up schedule",
-        ("Thank-you", f"{days(policy.thank_you_days)} after each meeting, or after a warm reply from someone "
-                      "you have not met"),
-        ("First follow-up", f"{days(policy.first_follow_up_days)} after the thank-you "
-                            f"({days(JOB_INTERVIEW_CHECK_DAYS)} after a job interview's, to ask about the status); "
-                            "answering a message of theirs does not count"),
-        ("Second follow-up", f"{days(policy.second_follow_up_days)} after the first follow-up, "
-                             "unless their replies are brief"),
-        ("Keep in touch", f"every {days(policy.keep_in_touch_days)} after your last message; "
-                          f"every {days(WARM_KEEP_IN_TOUCH_DAYS)} when their latest reply was warm"),
-        ("Agreed date", "the day in Agreed next contact wins: until then the follow-ups above wait for it, "
-                        "whether it comes sooner or later (a thank-you is still due)"),
+        ("Thank-you", (f"{days(policy.thank_you_days)} after each meeting, or after a warm reply from someone "
+                       "you have not met")),
+        ("First follow-up", (f"{days(policy.first_follow_up_days)} after the thank-you "
+                             f"({days(JOB_INTERVIEW_CHECK_DAYS)} after a job interview's, to ask about the status); "
+                             "answering a message of theirs does not count")),
+        ("Second follow-up", (f"{days(policy.second_follow_up_days)} after the first follow-up, "
+                              "unless their replies are brief")),
+        ("Keep in touch", (f"every {days(policy.keep_in_touch_days)} after your last message; "
+                           f"every {days(WARM_KEEP_IN_TOUCH_DAYS)} when their latest reply was warm")),
+        ("Agreed date", ("the day in Agreed next contact wins: until then the follow-ups above wait for it, "
+                         "whether it comes sooner or later (a thank-you is still due)")),
         ("Reply", f"{days(REPLY_DAYS)} after they ask you something (Purpose Question or Meeting request)"),
-        ("Nudge", f"{days(NUDGE_DAYS)} after an unanswered request to someone you have not met; "
-                  "after two, let it rest"),
+        ("Nudge", (f"{days(NUDGE_DAYS)} after an unanswered request to someone you have not met; "
+                   "after two, let it rest")),
         ("Referrer update", f"{days(policy.referrer_update_days)} after meeting someone a contact referred you to"),
-        ("Referrer thanks", f"{days(REFERRER_THANKS_DAYS)} after you first write to someone a contact referred "
-                            "you to"),
-        ("Spacing", f"nothing falls due within {days(policy.spacing_days)} of your last message, "
-                    "except an agreed date, a reply or the news of your offer"),
-        ("Cool-off", f"after {policy.cool_off_unanswered} unanswered messages, or brief replies, the keep-in-touch "
-                     f"gap is {policy.cool_off_factor} times longer"),
-        ("Stop", f"after {STOP_AFTER_UNANSWERED} unanswered messages in a row nothing more is due: "
-                 "set Status to Paused or Closed"),
+        ("Referrer thanks", (f"{days(REFERRER_THANKS_DAYS)} after you first write to someone a contact referred "
+                             "you to")),
+        ("Spacing", (f"nothing falls due within {days(policy.spacing_days)} of your last message, "
+                     "except an agreed date, a reply or the news of your offer")),
+        ("Cool-off", (f"after {policy.cool_off_unanswered} unanswered messages, or brief replies, the keep-in-touch "
+                      f"gap is {policy.cool_off_factor} times longer")),
+        ("Stop", (f"after {STOP_AFTER_UNANSWERED} unanswered messages in a row nothing more is due: "
+                  "set Status to Paused or Closed")),
     ]
     if policy.business_days:
-        lines.append(("Working days", "a due date on a weekend, or on a holiday listed on the hidden Lists "
-                                      "sheet, moves to the next working day"))
+        lines.append(("Working days", ("a due date on a weekend, or on a holiday listed on the hidden Lists "
+                                       "sheet, moves to the next working day")))
     lines += [
         "See what you owe",
         ("Run", "sheetkit report tracker.xlsx"),
-        ("", f"It lists what is overdue and {soon}, and how your outreach is going. "
-             "Use this file's name in place of tracker.xlsx. Only the report suggests which way to get in touch, "
-             "warns about too many messages in one week or dates that cannot be right, and drafts the messages."),
+        ("", (f"It lists what is overdue and {soon}, and how your outreach is going. "
+              "Use this file's name in place of tracker.xlsx. Only the report suggests which way to get in touch, "
+              "warns about too many messages in one week or dates that cannot be right, and drafts the messages.")),
     ]
     row = 8
     for line in lines:
