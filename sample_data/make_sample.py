@@ -52,7 +52,7 @@ sys.path.insert(0, str(SAMPLE_DIR.parent))
 
 from sheetkit import spec
 from sheetkit.config import Config
-from sheetkit.workbook import build_workbook
+from sheetkit.workbook import build_workbook, workbook_bytes
 
 STUDENT = "Jordan Rivera"
 INSTITUTION = "Northfield University Career Center"
@@ -201,7 +201,7 @@ def build(path: Path) -> None:
     stamp = dt.datetime(2026, 11, 22, 9, 0)
     workbook.properties.creator = STUDENT
     workbook.properties.created = stamp
-    workbook.save(path)
+    path.write_bytes(workbook_bytes(workbook))
 
 
 if __name__ == "__main__":

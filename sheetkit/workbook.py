@@ -294,9 +294,7 @@ class TrackerTemplate:
     def build(cls, config: Config | None = None, *, institution: str | None = None) -> TrackerTemplate:
         """Build the workbook for ``config`` (openpyxl, most of a second) with placeholders for the student."""
         workbook = build_workbook(config, student=cls._STUDENT, institution=institution, email=cls._EMAIL)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return cls(buffer.getvalue())
+        return cls(workbook_bytes(workbook))
 
     @classmethod
     def cached(
@@ -360,6 +358,60 @@ class TrackerTemplate:
         """A Start Here value's cell, after its address, as openpyxl writes it: an inline string, or empty."""
         # html.escape without quotes escapes what openpyxl's writer does (& < >) and loads faster than xml.sax.
         return f' t="inlineStr"><is><t>{html.escape(text, quote=False)}</t></is>'.encode() if text else b' t="n">'
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The workbook as .xlsx bytes, each data column's formulas written once as a shared formula.
+
+    Every pre-formatted row carries the same formulas, shifted by row; written
+    out in full they are megabytes of sheet XML that every reader of the
+    tracker must parse. A shared formula (as Excel itself writes) keeps the
+    first row's text and marks the rows below as copies.
+    """
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data_sheets = {f"xl/worksheets/sheet{workbook.sheetnames.index(name) + 1}.xml"
+                   for name in (spec.CONTACTS_SHEET, spec.TOUCHPOINTS_SHEET)}
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, _share_formulas(data) if info.filename in data_sheets else data)
+    return out.getvalue()
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"([^>]*)><f>([^<]*)</f><v\s*/?>(?:</v>)?</c>')
+_RELATIVE_ROW = re.compile(rb"(?<![A-Za-z0-9_$])(\$[A-Z]{1,3})([0-9]+)(?![0-9(])")
+
+
+def _share_formulas(xml: bytes) -> bytes:
+    """Rewrite each column's run of formulas (the same formula, row-shifted) as one shared formula."""
+    cells = list(_FORMULA_CELL.finditer(xml))
+    first: dict[bytes, re.Match[bytes]] = {}
+    last_row: dict[bytes, int] = {}
+    for cell in cells:
+        column, row = cell[1], int(cell[2])
+        first.setdefault(column, cell)
+        last_row[column] = row
+    index = {column: number for number, column in enumerate(first)}
+
+    def shifted(master: re.Match[bytes], row: int) -> bytes:
+        offset = row - int(master[2])
+        return _RELATIVE_ROW.sub(lambda ref: ref[1] + str(int(ref[2]) + offset).encode(), master[4])
+
+    def rewrite(cell: re.Match[bytes]) -> bytes:
+        column, row = cell[1], int(cell[2])
+        master = first[column]
+        if cell is master or cell.start() == master.start():
+            shared = (b'<f t="shared" ref="' + column + master[2] + b":" + column + str(last_row[column]).encode()
+                      + b'" si="' + str(index[column]).encode() + b'">' + cell[4] + b"</f>")
+        else:
+            if shifted(master, row) != cell[4]:
+                raise ValueError(f"{column.decode()}{row}: not the column's formula shifted by row")
+            shared = b'<f t="shared" si="' + str(index[column]).encode() + b'"/>'
+        return b'<c r="' + column + cell[2] + b'"' + cell[3] + b">" + shared + b"</c>"
+
+    return _FORMULA_CELL.sub(rewrite, xml)
 
 
 # --- The template cache ---------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from sheetkit.workbook import (
     CONTACT_ROWS,
     DASHBOARD_FIGURES,
     DATE_FORMAT,
+    CONTACT_HELPERS,
     TOUCHPOINT_HELPERS,
     TOUCHPOINT_NAMES,
     TOUCHPOINT_ROWS,
@@ -272,6 +274,27 @@ def test_start_here_names_the_student_and_institution(default_book: openpyxl.Wor
     assert "the day you will get in touch" in text and "Purpose Meeting" in text
     # One window for "soon", in the same words as the Dashboard and the report.
     assert "amber rows are due in the next 14 days" in text
+
+
+def test_formulas_are_written_once_per_column_and_read_back_in_full(tmp_path: Path,
+                                                                   default_book: openpyxl.Workbook) -> None:
+    """Shared formulas: the file holds each column's formula once; every row still has its own, row-shifted."""
+    from sheetkit.workbook import build_workbook, workbook_bytes
+
+    built = build_workbook(Config(), student="Sam Lee")
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(workbook_bytes(built))
+    with zipfile.ZipFile(path) as archive:
+        contacts_xml = archive.read("xl/worksheets/sheet2.xml").decode()
+    assert contacts_xml.count("<f>") == 0
+    assert contacts_xml.count('t="shared" ref="') == len(CONTACT_HELPERS) + 2
+    reread = openpyxl.load_workbook(path)
+    for sheet in (spec.CONTACTS_SHEET, spec.TOUCHPOINTS_SHEET):
+        for row in (2, 3, 117, reread[sheet].max_row):
+            expected = [c.value for c in built[sheet][row]]
+            assert [c.value for c in reread[sheet][row]] == expected, f"{sheet} row {row}"
+    due = column_of(default_book[spec.CONTACTS_SHEET], "Next follow-up due")
+    assert "$R300=0" in default_book[spec.CONTACTS_SHEET][f"{due}300"].value
 
 
 def test_start_here_has_a_dated_offer_field(default_book: openpyxl.Workbook) -> None:

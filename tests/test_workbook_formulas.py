@@ -22,7 +22,7 @@ from libreoffice import recalculate_all
 
 from sheetkit import spec
 from sheetkit.config import Config, Policy
-from sheetkit.workbook import DASHBOARD_FIGURES, build_workbook
+from sheetkit.workbook import DASHBOARD_FIGURES, build_workbook, workbook_bytes
 
 pytestmark = pytest.mark.libreoffice
 
@@ -133,7 +133,7 @@ def fill(path: Path, config: Config, people: list[Person], offer_accepted_on: dt
             for key, value in touch.items():
                 touchpoints.cell(touch_row, touch_at[key], value)
             touch_row += 1
-    workbook.save(path)
+    path.write_bytes(workbook_bytes(workbook))  # shared formulas, as `sheetkit new` writes them
 
 
 def as_date(value: Any) -> dt.date | None:
