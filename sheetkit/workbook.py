@@ -1,9 +1,9 @@
 """Building the tracker workbook that `sheetkit new` hands to a student.
 
 The workbook follows :mod:`sheetkit.spec` (sheet names, headers, lists) and
-carries live formulas that work out each contact's next follow-up the same way
-the Python engine does, so a student who never runs a command still sees what
-is due. Formulas use only functions that Excel, LibreOffice and Google Sheets
+carries live formulas that apply every rule of DOMAIN.md a formula can (one
+next step per contact), so a student who never runs a command still sees what
+is due. Formulas use only functions that Excel, LibreOffice and Gnumeric
 share, with ``_xlfn.`` prefixes where Excel needs them::
 
     >>> from sheetkit.config import Config
