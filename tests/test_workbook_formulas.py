@@ -366,14 +366,20 @@ def test_sheet_agrees_with_the_report(computed: dict[str, openpyxl.Workbook], re
     assert shown[person.name] == earliest_due(report, person.name)
 
 
+def overdue_now(workbook: openpyxl.Workbook) -> Any:
+    sheet = workbook[spec.DASHBOARD_SHEET]
+    return {row[0].value: row[1].value for row in sheet.iter_rows(min_col=1, max_col=2)}["Overdue now"]
+
+
+def test_dashboard_counts_one_overdue_step_per_contact(computed: dict[str, openpyxl.Workbook]) -> None:
+    assert overdue_now(computed["agreement"]) == AGREEMENT_OVERDUE
+
+
 @pytest.mark.xfail(strict=False, reason="the engine lists several follow-ups per contact until issue 12's "
                                         "one next step lands, and " + NEW_RULE)
 def test_dashboard_overdue_agrees_with_the_report(computed: dict[str, openpyxl.Workbook],
                                                   report: dict[str, Any]) -> None:
-    sheet = computed["agreement"][spec.DASHBOARD_SHEET]
-    values = {row[0].value: row[1].value for row in sheet.iter_rows(min_col=1, max_col=2) if row[0].value}
-    assert values["Overdue now"] == AGREEMENT_OVERDUE
-    assert values["Overdue now"] == sum(f["state"] == "overdue" for f in report["followups"])
+    assert overdue_now(computed["agreement"]) == sum(f["state"] == "overdue" for f in report["followups"])
 
 
 @pytest.fixture(scope="module")
