@@ -591,6 +591,7 @@ def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institu
         row += 1
     _print_setup(sheet, repeat_header=False)
     sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.fitToHeight = 1  # the guide on one page
 
 
 #: Start Here's column widths, in characters.
