@@ -572,7 +572,8 @@ def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institu
         ("Run", "sheetkit report tracker.xlsx"),
         ("", (f"It lists what is overdue and {soon}, and how your outreach is going. "
               "Use this file's name in place of tracker.xlsx. Only the report suggests which way to get in touch, "
-              "warns about too many messages in one week or dates that cannot be right, and drafts the messages.")),
+              "warns about too many messages in one week, a Referral with nobody in Referred by or dates that "
+              "cannot be right, and drafts the messages.")),
     ]
     row = 8
     for line in lines:
