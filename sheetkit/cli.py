@@ -332,6 +332,8 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
     if out is None or out_dir is not None:
         raise click.UsageError("give the new workbook's file name (sheetkit new tracker.xlsx), "
                                "or --roster FILE with --out-dir DIR")
+    if out.suffix.lower() != ".xlsx":
+        raise click.ClickException(f"{out}: a tracker must be an .xlsx file; name it {out.stem or out.name}.xlsx")
     config = load_config(config_path)
     check_destination(out, force=force)
     template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
