@@ -261,18 +261,13 @@ def report(
         sheetkit report sample_data/tracker.xlsx --as-of 2026-11-22
         sheetkit report tracker.xlsx --format json -o - | jq .stats.response_rate
     """
-    from sheetkit.reader import start_reading
-
     destination = output_destination(output, tracker.with_name(f"{tracker.stem}-report.{output_format}"),
                                      output_format=output_format, force=force, inputs=[tracker])
     config = load_config(config_path)
-    # The workbook is checked and parsed in a thread (python-calamine parses without holding
-    # the GIL) while this thread imports pandas and Jinja2: on two cores they overlap.
-    loading = start_reading(tracker, config)
     from sheetkit.render import render_html_to, render_json, write_xlsx
     from sheetkit.report import build_report, summary_line
 
-    result = build_report(tracker, config, as_of, raw=loading.result())
+    result = build_report(tracker, config, as_of)
     if output_format == "xlsx":
         where = deliver(destination, xlsx_writer(lambda stream: write_xlsx(result, stream)))
     elif output_format == "html":
@@ -323,6 +318,8 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
     if out is None or out_dir is not None:
         raise click.UsageError("give the new workbook's file name (sheetkit new tracker.xlsx), "
                                "or --roster FILE with --out-dir DIR")
+    if out.suffix.lower() != ".xlsx":
+        raise click.ClickException(f"{out}: a tracker must be an .xlsx file; name it {out.stem or out.name}.xlsx")
     config = load_config(config_path)
     check_destination(out, force=force)
     template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
@@ -452,11 +449,21 @@ def remind(
 @as_of_option
 @config_option
 @templates_option
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The class roster CSV (as for `sheetkit new --roster`): every student on it is listed, "
+                   "those with nothing handed in too.")
+@click.option("--since", "since_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="PREVIOUS.json",
+              help="An earlier run's JSON (--format json): show who fell behind, recovered, started or went quiet.")
+@click.option("--nudge-list", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv",
+              help="Also write a mail-merge CSV of the students who need a nudge (name, email, status, reason).")
 @click.option("--anonymize", is_flag=True,
               help="Show students as stable pseudonyms ('Student 7F3A9C') and hide file names. "
                    "Set SHEETKIT_PSEUDONYM_KEY to a secret to make them impossible to recompute.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), show_default="number of CPUs",
               help="Workbooks read in parallel, one per process.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help='Read the workbooks on a Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install "sheetkit[dask]").')
 @force_option
 @quiet_option
 @user_errors
@@ -467,8 +474,12 @@ def cohort(
     as_of: dt.date,
     config_path: Path | None,
     templates_dir: Path | None,
+    roster: Path | None,
+    since_path: Path | None,
+    nudge_list: Path | None,
     anonymize: bool,
     jobs: int | None,
+    scheduler: str | None,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -482,35 +493,51 @@ def cohort(
 
     \b
     Example:
-        sheetkit cohort submissions/ --as-of 2026-11-22
+        sheetkit cohort submissions/ --roster class.csv --nudge-list nudge.csv
+        sheetkit cohort submissions/ --format json -o week-48.json --since week-47.json
         sheetkit cohort "uploads/**/*.xlsx" --anonymize --format json -o -
     """
     import contextlib
-    import os
 
-    from sheetkit.cohort import (DEFAULT_PSEUDONYM_KEY, anonymize_cohort, build_cohort, find_workbooks,
-                                 render_cohort_html, render_cohort_json, write_cohort_xlsx)
+    from sheetkit import cohort as cohorts
+    from sheetkit.roster import read_roster
 
+    if nudge_list and anonymize:
+        raise click.UsageError("--nudge-list names students for you to write to; it cannot be combined with "
+                               "--anonymize (run once without it for the list)")
     config = load_config(config_path)
-    workbooks = find_workbooks(paths)
+    secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
+    key = secret.encode("utf-8") if secret else cohorts.DEFAULT_PSEUDONYM_KEY
+    students = read_roster(roster) if roster else None
+    earlier = cohorts.read_earlier_run(since_path, key) if since_path else None
+    found = cohorts.find_submissions(paths)
+    for own in found.own_outputs:
+        say(printable(f"{own}: skipped, an earlier `sheetkit cohort` output"), quiet)
     destination = output_destination(output, Path(f"cohort-report.{output_format}"),
-                                     output_format=output_format, force=force, inputs=workbooks)
+                                     output_format=output_format, force=force, inputs=found.workbooks)
+    if nudge_list:
+        check_destination(nudge_list, force=force, inputs=found.workbooks)
     show_progress = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=len(workbooks), label="Reading workbooks", file=sys.stderr) if show_progress \
-            else contextlib.nullcontext() as bar:
-        result = build_cohort(workbooks, config, as_of, jobs=jobs, progress=bar.update if bar else None)
-    if anonymize:
-        secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
-        result = anonymize_cohort(result, secret.encode("utf-8") if secret else DEFAULT_PSEUDONYM_KEY)
-    for failure in result.failed:
+    with click.progressbar(length=len(found.workbooks), label="Reading workbooks", file=sys.stderr) \
+            if show_progress else contextlib.nullcontext() as bar:
+        result = cohorts.build_cohort(found, config, as_of, jobs=jobs, progress=bar.update if bar else None,
+                                      roster=students, scheduler=scheduler)
+    for failure in result.failed:  # real paths, even with --anonymize: the adviser needs to know whose file
         click.echo(printable(f"{failure.file}: {failure.error}"), err=True)
-    if not result.students:
-        raise click.ClickException(f"no workbook could be read ({len(workbooks)} tried; the reasons are above)")
+    if not result.handed_in:
+        raise click.ClickException(f"no workbook could be read ({len(found.workbooks)} tried; the reasons are above)")
+    if earlier:
+        result = cohorts.compare_with(result, earlier, key)
+    if nudge_list:
+        write_atomic(nudge_list, as_utf8(lambda stream: cohorts.write_nudge_csv(result, stream)))
+    if anonymize:
+        result = cohorts.anonymize_cohort(result, key)
     if output_format == "xlsx":
-        where = deliver(destination, xlsx_writer(lambda stream: write_cohort_xlsx(result, stream, config.branding)))
+        where = deliver(destination, xlsx_writer(
+            lambda stream: cohorts.write_cohort_xlsx(result, stream, config.branding)))
     else:
-        text = render_cohort_json(result) if output_format == "json" else \
-            render_cohort_html(result, config.branding, templates_dir)
+        text = cohorts.render_cohort_json(result) if output_format == "json" else \
+            cohorts.render_cohort_html(result, config.branding, templates_dir)
         where = deliver(destination, as_utf8(lambda stream: stream.write(text)))
     say(f"cohort: {result.summary()}; report: {where}", quiet)
     if result.failed:

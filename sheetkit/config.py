@@ -131,9 +131,7 @@ MAX_DAYS = 1096
 BOUNDS: dict[str, tuple[int, int, str]] = {
     "thank_you_days": (0, MAX_DAYS, "days"),
     "first_follow_up_days": (1, MAX_DAYS, "days"),
-    "first_follow_up_opens_days": (1, MAX_DAYS, "days"),
     "second_follow_up_days": (1, MAX_DAYS, "days"),
-    "second_follow_up_opens_days": (1, MAX_DAYS, "days"),
     "keep_in_touch_days": (1, MAX_DAYS, "days"),
     "warm_keep_in_touch_days": (1, MAX_DAYS, "days"),
     "referrer_update_days": (1, MAX_DAYS, "days"),

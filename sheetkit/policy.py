@@ -16,9 +16,7 @@ Words used below:
   touchpoint from the same contact is dated on or after it and before the
   contact's next later-dated outgoing touch;
 * an outgoing message is an **answer** (not a follow-up) when the contact's
-  previous message was theirs and either asked something (Question, Meeting
-  request) or came at most ``spacing_days`` before, and its own Purpose is
-  not Follow-up.
+  previous message was theirs, received at most ``spacing_days`` before.
 """
 
 from __future__ import annotations
@@ -427,8 +425,8 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
         for t in touches:
             if t.meeting:
                 continue
-            if t.sent and previous is not None and not previous.sent and t.purpose != "Follow-up":
-                t.answer = previous.purpose in ASKING_PURPOSES or (t.day - previous.day).days <= policy.spacing_days
+            if t.sent and previous is not None and not previous.sent:
+                t.answer = (t.day - previous.day).days <= policy.spacing_days
             previous = t
     for t in sends:
         answered = first_answer.get(t.day)

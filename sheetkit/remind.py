@@ -26,6 +26,7 @@ import icalendar
 import pandas as pd
 
 from sheetkit import __version__
+from sheetkit.reading.names import fold_name
 from sheetkit.model import Followup
 from sheetkit.output import GENERATOR_MARK
 from sheetkit.report import Report
@@ -122,7 +123,7 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
         raise ValueError(f"days must be zero or more, not {days}")
     horizon = report.as_of + dt.timedelta(days=days)
     cards = _contact_cards(report)
-    by_name = {_fold(card.name): card for card in reversed(list(cards.values()))}
+    by_name = {fold_name(card.name): card for card in reversed(list(cards.values()))}
     owner = report.tracker.student or report.source.stem
     reminders: list[Reminder] = []
     for followup in report.followups:
@@ -134,7 +135,7 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
                 on=report.as_of if followup.state == "overdue" else followup.due,
                 uid=reminder_uid(owner, followup),
                 contact=cards[followup.contact_row],
-                about=by_name.get(_fold(followup.about)) if followup.about else None,
+                about=by_name.get(fold_name(followup.about)) if followup.about else None,
             )
         )
     return ReminderPlan(report=report, days=days, owner=owner, reminders=reminders)
@@ -143,9 +144,9 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
 def reminder_uid(owner: str, followup: Followup) -> str:
     """A UID for one contact and rule (and referred contact), independent of dates.
 
-    Names are compared as the reader matches them: case and spacing ignored.
+    Names are compared as the reader matches them (:func:`~sheetkit.reading.names.fold_name`).
     """
-    parts = (_fold(owner), _fold(followup.contact), followup.rule, _fold(followup.about or ""))
+    parts = (fold_name(owner), fold_name(followup.contact), followup.rule, fold_name(followup.about or ""))
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
     return f"{digest}@{GENERATOR_MARK}"
 
@@ -243,7 +244,7 @@ def describe(reminder: Reminder, plan: ReminderPlan) -> str:
 def _contact_cards(report: Report) -> dict[int, ContactCard]:
     """A card per Contacts row: their details and notes, whether they have replied, whom they introduced."""
     contacts = report.tracker.contacts
-    replied = {_fold(row["name"]) for row in report.contact_rows() if row["replies"]}
+    replied = {fold_name(row["name"]) for row in report.contact_rows() if row["replies"]}
     introduced: dict[str, list[str]] = {}
     for name, referrer in zip(contacts["name"], contacts["referred_by_key"]):
         if isinstance(referrer, str):
@@ -261,7 +262,7 @@ def _contact_cards(report: Report) -> dict[int, ContactCard]:
             date_met=None if pd.isna(person["date_met"]) else person["date_met"].date(),
             row=int(person["row"]),
             notes=_text(person["notes"]),
-            replied=_fold(person["name"]) in replied,
+            replied=fold_name(person["name"]) in replied,
             introduced=tuple(introduced.get(person["key"], ())),
         )
     return cards
@@ -271,7 +272,3 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value.strip() or None
-
-
-def _fold(name: str) -> str:
-    return " ".join(name.split()).casefold()

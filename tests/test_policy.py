@@ -280,9 +280,9 @@ def test_no_card_for_an_agreed_date(tmp_path: Path) -> None:
 
 
 def test_dates_after_as_of_count_for_nothing_and_are_flagged(tmp_path: Path) -> None:
-    # A thank-you typed as 2062 (for 2026): a warning at its cell, and the thank-you is still due.
+    # A thank-you dated 12-01, after the report's day (11-22): a warning at its cell, and the thank-you is still due.
     report = run(tmp_path, [contact("Ann", date_met=D(2026, 11, 20))],
-                 [touch(D(2062, 11, 21), "Ann", purpose="Thank-you")])
+                 [touch(D(2026, 12, 1), "Ann", purpose="Thank-you")])
     assert due(report, "Ann") == [("thank-you", "2026-11-21", "overdue")]
     assert {"severity": "warning", "sheet": "Touchpoints", "cell": "A2"} == {
         k: v for k, v in report["problems"][0].items() if k != "message"}
@@ -328,11 +328,11 @@ def test_their_question_puts_a_reply_due_the_next_day_in_their_channel(tmp_path:
     hannah = item(report, "Hannah Lee")
     assert (hannah["rule"], hannah["due"], hannah["suggested_channel"]) == ("reply", "2026-11-04", "Email")
     assert hannah["also"] == ["agreed-date"]
-    # Any later message of yours settles it. It answers her question, so it is no follow-up (the 11-02 update was
-    # the first); it met the agreed date, so the second follow-up counts from it: 11-11 + 28 days.
+    # Any later message of yours settles it. Sent 8 days after her question it is no mere answer but the second
+    # follow-up (the 11-02 update was the first), and it met the agreed date: keep in touch 120 days after it.
     touches.append(touch(D(2026, 11, 11), "Hannah Lee", channel="Email", purpose="Other"))
     report = run(tmp_path, contacts, touches)
-    assert due(report, "Hannah Lee") == [("second-follow-up", "2026-12-09", "later")]
+    assert due(report, "Hannah Lee") == [("keep-in-touch", "2027-03-11", "later")]
 
 
 def test_thanks_said_in_person_is_not_the_note(tmp_path: Path) -> None:
