@@ -137,6 +137,8 @@ class ContactFacts:
     touches: list[Touch] = field(default_factory=list)
     #: The messages the student sent (meetings left out), by date.
     outgoing: list[Touch] = field(default_factory=list)
+    #: They have sent a Question or Meeting request (a reply may be due).
+    asked: bool = False
     meetings: list[dt.date] = field(default_factory=list)
     thanked_on: dt.date | None = None
     #: The date the thank-you for the latest meeting fell (falls) due.
@@ -409,6 +411,7 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
                 outgoing.append(t)
         else:
             received.append(t)
+            p.asked = p.asked or (t.purpose in ASKING_PURPOSES and not t.meeting)
         if t.meeting and t.purpose == MEETING_PURPOSE:
             meetings.add(t.day)
     p.meetings = sorted(meetings)
@@ -501,7 +504,8 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
         if agreed_met_on is None:
             items.append(_Item("agreed-date", calendar.working(agreed_on),
                                RULE_TABLE["agreed-date"].reason.format(agreed=agreed_on.isoformat())))
-    items.extend(_reply_items(p, touches, policy, calendar))
+    if p.asked:
+        items.extend(_reply_items(p, touches, policy, calendar))
     if p.meetings:
         items.extend(_met_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     else:
