@@ -44,8 +44,9 @@ from sheetkit.spec import (
     column_letter,
 )
 
-#: The forms a follow-up can take, in the order they are suggested ("switch it up").
-CHANNEL_ROTATION: tuple[str, ...] = ("Email", "LinkedIn", "Phone call", "Handwritten card", "Voicemail", "Text message")
+#: "Switch it up": card -> email -> voicemail -> LinkedIn -> call (then text), round again; each follow-up takes
+#: the next usable channel after the one used before it.
+CHANNEL_ROTATION: tuple[str, ...] = ("Handwritten card", "Email", "Voicemail", "LinkedIn", "Phone call", "Text message")
 #: What a channel needs in the contact's row to be usable.
 CHANNEL_NEEDS: dict[str, str] = {
     "Email": "email",
@@ -241,7 +242,10 @@ class _Item:
     about: str | None = None
     #: Channels that suit this item, best first (falls back to any usable channel).
     channels: tuple[str, ...] = ()
-    #: Channels to avoid ("in another form").
+    #: The rotation continues after this channel (``after_last``: after the last one used with them)...
+    after: str | None = None
+    after_last: bool = True
+    #: ...and skips these while another is usable ("in another form").
     avoid: frozenset[str | None] = frozenset()
     #: Ordering of offer-thanks notes: the referral chain first.
     rank: int = 0
@@ -262,7 +266,7 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
             _read_relationship(person, policy, as_of)
             items[i].extend(_own_items(person, policy, calendar, as_of))
             _warn_badgering(person, tracker, policy, problems)
-    _referral_items(people, items, calendar, policy)
+    _referral_items(people, items, calendar, policy, as_of)
     _offer_items(people, items, tracker.offer_accepted_on, as_of, calendar, policy)
     ranked: list[tuple[int, Followup]] = []
     for i, pending in items.items():
@@ -512,7 +516,7 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
         items.extend(_unmet_items(p, touches, outgoing, policy, calendar))
     if agreed_on is not None and agreed_met_on is None:
         items = [item for item in items if item.rule not in CADENCE_RULES]
-    return [_spaced(item, p, policy, calendar) for item in items]
+    return [_spaced(item, p, policy, calendar, as_of) for item in items]
 
 
 def _reply_items(p: ContactFacts, touches: list[Touch], policy: Policy, calendar: Calendar) -> list[_Item]:
@@ -562,13 +566,13 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
         template = RULE_TABLE["first-follow-up"].variants["job"] if job else RULE_TABLE["first-follow-up"].reason
         return [_Item("first-follow-up", calendar.after(base, first_days), template.format(thanked=p.thanked_on.isoformat()),
                       channels=JOB_INTERVIEW_CHANNELS["first-follow-up"] if job else (),
-                      avoid=frozenset({thank_channel}))]
+                      after=thank_channel, after_last=False)]
     if second is None and p.latest_quality != "Brief":
         p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days), None))
         base = _later(first.day, agreed_met_on)
         return [_Item("second-follow-up", calendar.after(base, policy.second_follow_up_days),
                       RULE_TABLE["second-follow-up"].reason.format(first=first.day.isoformat()),
-                      avoid=frozenset({thank_channel, first.channel}))]
+                      after=first.channel, after_last=False, avoid=frozenset({thank_channel}))]
     if second is not None:
         p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days),
                                     second.day))
@@ -592,8 +596,7 @@ def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], p
     if requests and not requests[-1].replied:
         last = requests[-1]
         why = RULE_TABLE["nudge"].reason.format(asked=last.day.isoformat())
-        items.append(_Item("nudge", calendar.after(last.day, policy.nudge_days), why,
-                           avoid=frozenset({last.channel})))
+        items.append(_Item("nudge", calendar.after(last.day, policy.nudge_days), why))
     elif outgoing:
         items.append(_keep_in_touch(p, None, policy, calendar))
     return items
@@ -622,11 +625,14 @@ def _later(day: dt.date, other: dt.date | None) -> dt.date:
     return day if other is None or other < day else other
 
 
-def _spaced(item: _Item, p: ContactFacts, policy: Policy, calendar: Calendar) -> _Item:
-    """Nothing but the exempt rules is due within ``spacing_days`` of the last message to this person."""
-    if RULE_TABLE[item.rule].spacing_exempt or p.last_outgoing is None:
+def _spaced(item: _Item, p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.date) -> _Item:
+    """Nothing but the exempt rules is due within ``spacing_days`` of the last message to this person
+    (the Thank-you sent column counts as one)."""
+    last = max((day for day in (p.last_outgoing, p.thank_you_sent) if day is not None and day <= as_of),
+               default=None)
+    if RULE_TABLE[item.rule].spacing_exempt or last is None:
         return item
-    held = calendar.after(p.last_outgoing, policy.spacing_days)
+    held = calendar.after(last, policy.spacing_days)
     if held > item.due:
         item.due = held
         item.why += f" (held until {days(policy.spacing_days)} after your last message)"
@@ -659,7 +665,7 @@ def _warn_badgering(p: ContactFacts, tracker: Tracker, policy: Policy, problems:
 
 
 def _referral_items(people: list[ContactFacts], items: dict[int, list[_Item]], calendar: Calendar,
-                    policy: Policy) -> None:
+                    policy: Policy, as_of: dt.date) -> None:
     """Tell the referrer how the meeting went; thank them when you act on their introduction."""
     for person in people:
         if not person.primary or person.referrer is None:
@@ -671,14 +677,14 @@ def _referral_items(people: list[ContactFacts], items: dict[int, list[_Item]], c
             why = RULE_TABLE["referrer-update"].reason.format(name=referrer.name, about=person.name,
                                                               met=met.isoformat(), first_name=referrer.first_name)
             items[person.referrer].append(_spaced(_Item("referrer-update", calendar.after(met, policy.referrer_update_days),
-                                                        why, about=person.name), referrer, policy, calendar))
+                                                        why, about=person.name), referrer, policy, calendar, as_of))
         wrote = next((t.day for t in person.outgoing if met is None or t.day < met), None)
         if wrote is not None and not any(day >= wrote for day in to_referrer):
             why = RULE_TABLE["referrer-thanks"].reason.format(about=person.name, wrote=wrote.isoformat(),
                                                               first_name=referrer.first_name)
             items[person.referrer].append(_spaced(_Item("referrer-thanks",
                                                         calendar.after(wrote, policy.referrer_thanks_days), why,
-                                                        about=person.name), referrer, policy, calendar))
+                                                        about=person.name), referrer, policy, calendar, as_of))
 
 
 def _offer_items(people: list[ContactFacts], items: dict[int, list[_Item]], offer: dt.date | None, as_of: dt.date,
@@ -713,6 +719,10 @@ def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Po
 
     Returns the item's rank among offer-thanks notes (0 otherwise) with the follow-up, for sorting.
     """
+    channels = {id(item): _channel(p, item) for item in pending}
+    for item in pending:
+        if channels[id(item)] in PHONE_CHANNELS:
+            item.due = calendar.weekday(item.due)  # calls and voicemails are never due on a weekend
     pending = sorted(pending, key=lambda item: (item.due, _RULE_ORDER[item.rule]))
     chosen = pending[0]
     # Sent on its due date (or today, when overdue), the message also keeps an agreed date that has come.
@@ -720,12 +730,10 @@ def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Po
     settled = [item for item in pending[1:] if item.rule != "agreed-date" or item.due <= sent_on]
     also = tuple(dict.fromkeys(item.rule for item in settled if item.rule != chosen.rule))
     why = chosen.why + "".join(f". Also: {item.why}" for item in settled)
-    channel = _channel(p, chosen)
+    channel = channels[id(chosen)]
     due = chosen.due
     if channel is None:
         why += f"; {NO_CHANNEL_HINT}"
-    elif channel in PHONE_CHANNELS:
-        due = calendar.weekday(due)
     late = (as_of - due).days
     state = "overdue" if late > 0 else ("upcoming" if -late <= policy.upcoming_days else "later")
     p.next_due, p.next_rule = due, chosen.rule
@@ -734,35 +742,53 @@ def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Po
                                  contact_row=p.row, about=chosen.about, also=also)
 
 
-def usable_channels(p: ContactFacts, card: bool) -> list[str]:
-    """The channels the sheet gives a way to use, in rotation order; a card only where it suits and they were met."""
+def usable_channels(p: ContactFacts, rule: str) -> list[str]:
+    """The channels the sheet gives a way to use for ``rule``, in rotation order.
+
+    A card only where the rule suits one and they were met (and never instead of a job interview's
+    emailed thank-you); a text message only to someone met twice or more.
+    """
     usable = []
     for channel in CHANNEL_ROTATION:
-        need = CHANNEL_NEEDS.get(channel)
         if channel == "Handwritten card":
-            ok = card and bool(p.meetings)
+            job_thanks = rule == "thank-you" and p.how_met == JOB_INTERVIEW
+            ok = RULE_TABLE[rule].card_ok and bool(p.meetings) and not job_thanks
         elif channel == "Text message":
             ok = p.phone is not None and len(p.meetings) > 1
         else:
-            ok = need is not None and getattr(p, need) is not None
+            ok = getattr(p, CHANNEL_NEEDS[channel]) is not None
         if ok:
             usable.append(channel)
     return usable
 
 
 def _channel(p: ContactFacts, item: _Item) -> str | None:
-    """Best way to reach when filled; else a usable channel that suits the rule, unlike the last ones used."""
-    if item.rule == "reply" and item.channels and item.channels[0] in usable_channels(p, card=False):
+    """The channel to suggest: theirs for a reply, else Best way to reach when filled, else the rule's own
+    choice (a thank-you by email, else a card; the offer note by email), else the rotation."""
+    usable = usable_channels(p, item.rule)
+    if item.rule == "reply" and item.channels and item.channels[0] in usable:
         return item.channels[0]
     if p.best_way:
         return p.best_way
-    usable = usable_channels(p, card=RULE_TABLE[item.rule].card_ok)
-    preferred = [c for c in item.channels if c in usable] if item.rule != "reply" else []
-    choices = preferred or [c for c in usable if not (item.channels and c == "Handwritten card")]
-    if not choices:
+    if item.rule == "thank-you":
+        first = next((c for c in ("Email", "Handwritten card") if c in usable), None)
+        if first:
+            return first
+    if item.rule == "offer-thanks" and "Email" in usable:
+        return "Email"
+    allowed = [c for c in usable if c in item.channels] if item.rule != "reply" else []
+    return _rotate(allowed or usable, p.last_channel if item.after_last else item.after, item.avoid)
+
+
+def _rotate(usable: list[str], after: str | None, avoid: frozenset[str | None]) -> str | None:
+    """The next of ``usable`` after ``after`` in the rotation (from Email when ``after`` is outside it),
+    skipping ``avoid`` and ``after`` itself while another is usable."""
+    if not usable:
         return None
-    avoid = item.avoid | {p.last_channel}
-    return next((c for c in choices if c not in avoid), choices[0])
+    start = CHANNEL_ROTATION.index(after) + 1 if after in CHANNEL_ROTATION else CHANNEL_ROTATION.index("Email")
+    order = CHANNEL_ROTATION[start:] + CHANNEL_ROTATION[:start]
+    ranked = [c for c in order if c in usable]
+    return next((c for c in ranked if c not in avoid and c != after), ranked[0])
 
 
 def _copy_facts(first: ContactFacts, duplicate: ContactFacts) -> ContactFacts:

@@ -257,8 +257,8 @@ def test_cadence_counts_from_the_touch_that_met_the_agreed_date(tmp_path: Path) 
 
 @pytest.mark.parametrize(("details", "channel"), [
     ({"linkedin": "https://www.linkedin.com/in/ann"}, "LinkedIn"),
-    ({"phone": "555 0100"}, "Phone call"),
-    ({"email": "ann@x.org", "phone": "555 0100"}, "Phone call"),  # thanked by email: switch it up
+    ({"phone": "555 0100"}, "Voicemail"),  # card -> email -> voicemail -> LinkedIn -> call: after email, voicemail
+    ({"email": "ann@x.org", "phone": "555 0100"}, "Voicemail"),  # thanked by email: switch it up
     ({}, None),
     ({"email": "ann@x.org", "best_way": "Text message"}, "Text message"),  # Best way to reach always wins
 ])
@@ -485,10 +485,13 @@ def test_business_days_move_due_dates_to_the_next_working_day(tmp_path: Path) ->
 
 
 def test_calls_are_never_due_on_a_weekend(tmp_path: Path) -> None:
-    # Met Friday 11-20, only a phone number: the thank-you call falls on Saturday, so Monday 11-23.
-    report = run(tmp_path, [contact("Ann", date_met=D(2026, 11, 20), phone="555 0100")])
+    # Met Friday 11-20; they like a call: the thank-you call would fall on Saturday, so Monday 11-23.
+    report = run(tmp_path, [contact("Ann", date_met=D(2026, 11, 20), phone="555 0100", best_way="Phone call")])
     ann = item(report, "Ann")
     assert (ann["due"], ann["suggested_channel"]) == ("2026-11-23", "Phone call")
+    # Without the preference a card is suggested (no email address), and Saturday stands.
+    report = run(tmp_path, [contact("Bo", date_met=D(2026, 11, 20), phone="555 0100")])
+    assert (item(report, "Bo")["due"], item(report, "Bo")["suggested_channel"]) == ("2026-11-21", "Handwritten card")
 
 
 def test_no_text_message_to_someone_met_once(tmp_path: Path) -> None:
