@@ -389,7 +389,7 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
             problems.append(Problem("error", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
                                     f"Reply date {reply_date.isoformat()} is before the message it answers "
                                     f"({day.isoformat()}); check both dates"))
-            reply_date = None
+            reply_date, answered = None, False
         touches.append(Touch(
             row=row, day=day, sent=direction != "Received", channel=channel, purpose=purpose, quality=quality,
             got_reply=answered, reply_date=reply_date,
@@ -444,7 +444,9 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
         p.last_outgoing, p.last_channel = outgoing[-1].day, outgoing[-1].channel
     replies = [t.day for t in received] + [t.reply_on for t in sends if t.reply_on]
     p.last_reply = max(replies, default=None)
-    rated = sorted(((t.day if not t.sent else (t.reply_on or t.day)), t.quality) for t in touches if t.quality)
+    # A rating counts with its reply: on a received message, or on a message of yours that was answered.
+    rated = sorted(((t.day if not t.sent else (t.reply_on or t.day)), t.quality)
+                   for t in touches if t.quality and (t.replied or not t.sent))
     p.latest_quality = rated[-1][1] if rated else None
     qualities = [quality for _, quality in rated]
 
@@ -484,7 +486,7 @@ def _unanswered_streak(messages: list[Touch]) -> int:
 def _warmth(p: ContactFacts, outgoing: list[Touch], policy: Policy, as_of: dt.date) -> str:
     """Booster (quick or warm replies), Obligate (late or brief), Curmudgeon (silent after a fair wait), else unknown."""
     replied = [t for t in p.touches if t.sent and t.replied]
-    qualities = {t.quality for t in p.touches if t.quality}
+    qualities = {t.quality for t in p.touches if t.quality and (t.replied or not t.sent)}
     if replied:
         waits = [t.days_to_reply for t in replied if t.days_to_reply is not None]
         quick = bool(waits) and statistics.median(waits) <= policy.quick_reply_days
@@ -586,7 +588,8 @@ def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], p
     thanks = [t for t in outgoing if t.purpose == "Thank-you"]
     column = p.thank_you_sent
     p.thanked_on = min([t.day for t in thanks] + ([column] if column else []), default=None)
-    warm = [(t.day if not t.sent else (t.reply_on or t.day)) for t in touches if t.quality == "Warm"]
+    warm = [(t.day if not t.sent else (t.reply_on or t.day)) for t in touches
+            if t.quality == "Warm" and (t.replied or not t.sent)]
     if warm:
         replied = max(warm)
         if not any(t.day >= replied for t in thanks):

@@ -295,8 +295,8 @@ def test_reply_dates_that_cannot_be_right(tmp_path: Path) -> None:
     report = run(tmp_path, [contact("Ann")], touches)
     problems = {(p["severity"], p["cell"]) for p in report["problems"]}
     assert problems == {("error", "G2"), ("warning", "G3")}
-    # The reply dated in the future is not a reply yet: one of two sent was answered.
-    assert (report["stats"]["replied"], report["stats"]["sent"]) == (1, 2)
+    # Neither counts as a reply: one is dated before its message, the other has not happened yet.
+    assert (report["stats"]["replied"], report["stats"]["sent"]) == (0, 2)
 
 
 def test_meeting_more_than_a_year_ahead_is_an_error(tmp_path: Path) -> None:
