@@ -404,11 +404,18 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
 def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
     """Replies, meetings, warmth, cool-off and the stopping rules for one contact (touches sorted by day)."""
     touches = p.touches
+    # Meeting days: Date met (a meeting ahead puts its thank-you in view) and every touchpoint whose
+    # Purpose is Meeting.
+    meetings = {t.day for t in touches if t.purpose == MEETING_PURPOSE}
+    if p.met_on is not None:
+        meetings.add(p.met_on)
+    p.meetings = sorted(meetings)
     sends: list[Touch] = []
     outgoing: list[Touch] = []
     received: list[Touch] = []
-    meetings = {p.met_on} if p.met_on else set()
     for t in touches:
+        # In person or on the video call on a meeting day is the meeting itself, not a message.
+        t.meeting = t.purpose == MEETING_PURPOSE or (t.channel in MEETING_CHANNELS and t.day in meetings)
         if t.sent:
             sends.append(t)
             if not t.meeting:
@@ -416,18 +423,15 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
         else:
             received.append(t)
             p.asked = p.asked or (t.purpose in ASKING_PURPOSES and not t.meeting)
-        if t.meeting and t.purpose == MEETING_PURPOSE:
-            meetings.add(t.day)
-    p.meetings = sorted(meetings)
     p.outgoing = outgoing
-    # Each received touch answers the latest day with an outgoing touch on or before it.
+    # Each received touch answers the latest day on or before it with a message of yours.
+    out_days = sorted({t.day for t in outgoing})
     first_answer: dict[dt.date, dt.date] = {}
-    if received and sends:
-        send_days = sorted({t.day for t in sends})
+    if received and outgoing:
         for t in received:
-            at = bisect.bisect_right(send_days, t.day) - 1
-            if at >= 0 and send_days[at] not in first_answer:
-                first_answer[send_days[at]] = t.day
+            at = bisect.bisect_right(out_days, t.day) - 1
+            if at >= 0 and out_days[at] not in first_answer:
+                first_answer[out_days[at]] = t.day
         previous: Touch | None = None
         for t in touches:
             if t.meeting:
@@ -437,7 +441,13 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
             previous = t
     for t in sends:
         answered = first_answer.get(t.day)
-        t.replied = t.got_reply or answered is not None
+        if answered is None and meetings:
+            # Meeting them after the message (before your next one) answers it too.
+            following = out_days[bisect.bisect_right(out_days, t.day):]
+            until = following[0] if following else dt.date.max
+            answered = next((day for day in p.meetings if t.day < day < until), None)
+        # A conversation in person or on video is answered by nature.
+        t.replied = t.got_reply or answered is not None or t.channel in MEETING_CHANNELS
         t.reply_on = (t.reply_date or answered) if t.replied else None
     p.sent, p.replies = len(sends), sum(t.replied for t in sends)
     if outgoing:
@@ -458,8 +468,7 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
                   or p.latest_quality == "Brief")
     p.warmth = _warmth(p, outgoing, policy, as_of)
 
-    since_meeting = [t for t in outgoing if not p.meetings or t.day > p.meetings[-1]]
-    streak = _unanswered_streak(since_meeting)
+    streak = _unanswered_streak(outgoing)
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
     unanswered_requests = _unanswered_streak(requests)
     if policy.stop_unanswered and streak >= policy.stop_unanswered:
@@ -675,7 +684,7 @@ def _referral_items(people: list[ContactFacts], items: dict[int, list[_Item]], c
             continue
         referrer = people[person.referrer]
         to_referrer = [t.day for t in referrer.outgoing]
-        met = person.met_on or (person.meetings[0] if person.meetings else None)
+        met = person.meetings[0] if person.meetings else None
         if met is not None and not any(day >= met for day in to_referrer):
             why = RULE_TABLE["referrer-update"].reason.format(name=referrer.name, about=person.name,
                                                               met=met.isoformat(), first_name=referrer.first_name)
