@@ -514,8 +514,12 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     agreed_on = p.agreed_next
     agreed_met_on: dt.date | None = None
     if agreed_on is not None:
-        agreed_met_on = next((t.day for t in touches if t.day >= agreed_on and
-                              (t.sent or t.meeting or t.purpose not in ASKING_PURPOSES)), None)
+        # Kept by a message of yours, a meeting, or news from them that asks nothing, on or after the date.
+        agreed_met_on = min(
+            [next((t.day for t in touches if t.day >= agreed_on and
+                   (t.sent or t.meeting or t.purpose not in ASKING_PURPOSES)), dt.date.max),
+             next((day for day in p.meetings if agreed_on <= day <= as_of), dt.date.max)])
+        agreed_met_on = None if agreed_met_on == dt.date.max else agreed_met_on
         if agreed_met_on is None:
             items.append(_Item("agreed-date", calendar.working(agreed_on),
                                RULE_TABLE["agreed-date"].reason.format(agreed=agreed_on.isoformat())))
