@@ -694,7 +694,9 @@ def _referral_items(people: list[ContactFacts], items: dict[int, list[_Item]], c
                                                               met=met.isoformat(), first_name=referrer.first_name)
             items[person.referrer].append(_spaced(_Item("referrer-update", calendar.after(met, policy.referrer_update_days),
                                                         why, about=person.name), referrer, policy, calendar, as_of))
-        wrote = next((t.day for t in person.outgoing if met is None or t.day < met), None)
+        # Writing (or calling) them, not talking in person or on video, before the first meeting.
+        wrote = next((t.day for t in person.outgoing
+                      if t.channel not in MEETING_CHANNELS and (met is None or t.day < met)), None)
         if wrote is not None and not any(day >= wrote for day in to_referrer):
             why = RULE_TABLE["referrer-thanks"].reason.format(about=person.name, wrote=wrote.isoformat(),
                                                               first_name=referrer.first_name)
