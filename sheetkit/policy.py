@@ -422,7 +422,7 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
                 outgoing.append(t)
         else:
             received.append(t)
-            p.asked = p.asked or (t.purpose in ASKING_PURPOSES and not t.meeting)
+            p.asked = p.asked or _asks(t)
     p.outgoing = outgoing
     # Each received touch answers the latest day on or before it with a message of yours.
     out_days = sorted({t.day for t in outgoing})
@@ -482,6 +482,11 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
         p.warmth = "unknown"
 
 
+def _asks(t: Touch) -> bool:
+    """Their Question or Meeting request by message (one asked in person or on video was answered there)."""
+    return not t.sent and not t.meeting and t.purpose in ASKING_PURPOSES and t.channel not in MEETING_CHANNELS
+
+
 def _unanswered_streak(messages: list[Touch]) -> int:
     """How many of the last messages in a row got no reply."""
     streak = 0
@@ -515,11 +520,10 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     agreed_met_on: dt.date | None = None
     if agreed_on is not None:
         # Kept by a message of yours, a meeting, or news from them that asks nothing, on or after the date.
-        agreed_met_on = min(
-            [next((t.day for t in touches if t.day >= agreed_on and
-                   (t.sent or t.meeting or t.purpose not in ASKING_PURPOSES)), dt.date.max),
-             next((day for day in p.meetings if agreed_on <= day <= as_of), dt.date.max)])
-        agreed_met_on = None if agreed_met_on == dt.date.max else agreed_met_on
+        kept_on = min([next((t.day for t in touches if t.day >= agreed_on and
+                             (t.sent or t.meeting or t.purpose not in ASKING_PURPOSES)), dt.date.max),
+                       next((day for day in p.meetings if agreed_on <= day <= as_of), dt.date.max)])
+        agreed_met_on = None if kept_on == dt.date.max else kept_on
         if agreed_met_on is None:
             items.append(_Item("agreed-date", calendar.working(agreed_on),
                                RULE_TABLE["agreed-date"].reason.format(agreed=agreed_on.isoformat())))
@@ -537,9 +541,12 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
 def _reply_items(p: ContactFacts, touches: list[Touch], policy: Policy, calendar: Calendar) -> list[_Item]:
     """Their Question or Meeting request, not yet answered by a later message of yours or a meeting."""
     for at, asked in enumerate(touches):
-        if asked.sent or asked.meeting or asked.purpose not in ASKING_PURPOSES:
+        if not _asks(asked):
             continue
-        done_on = next((t.day for t in touches[at + 1:] if t.sent or t.meeting), None)
+        # Settled by any later message of yours, or by meeting them on or after the day they asked.
+        settled_on = min([next((t.day for t in touches[at + 1:] if t.sent or t.meeting), dt.date.max),
+                          next((day for day in p.meetings if day >= asked.day), dt.date.max)])
+        done_on = None if settled_on == dt.date.max else settled_on
         due = calendar.after(asked.day, policy.reply_days)
         p.deadlines.append(Deadline("reply", due, done_on))
         if done_on is None:
