@@ -67,7 +67,7 @@ RULE_TABLE: dict[str, Rule] = {
              timing="every {keep_in_touch_days} ({warm_keep_in_touch_days} for a warm contact)",
              card_ok=True),
         Rule("agreed-date", "Agreed date", "Get back to {who} (agreed date)",
-             reason="You agreed to be in touch again on {agreed}; nothing heard since",
+             reason="You agreed to be in touch again on {agreed}",
              timing="on the date you agreed", spacing_exempt=True),
         Rule("referrer-update", "Referrer update", "Update {who} about {about}",
              reason="{name} referred you to {about}, whom you met {met}; tell {first_name} how it went",
