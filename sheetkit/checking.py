@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sheetkit.config import Config
 from sheetkit.errors import Problem, UnreadableWorkbook
+from sheetkit.policy import run_policy
 from sheetkit.reading import read_tracker
 
 
@@ -55,10 +57,15 @@ def _reading_order(problem: Problem) -> tuple[str, int, int, str]:
     return (problem.sheet, row, len(letters), letters)
 
 
-def check_tracker(path: Path, config: Config) -> CheckResult:
-    """Read ``path`` and collect its problems; a file that is no tracker at all is one error."""
+def check_tracker(path: Path, config: Config, as_of: dt.date) -> CheckResult:
+    """Read ``path`` and collect its problems as of ``as_of``: the reader's, then the policy engine's
+    (dates that cannot be right, badgering), so check lists what ``sheetkit report`` shows.
+
+    A file that is no tracker at all is one error.
+    """
     try:
         tracker = read_tracker(path, config)
     except UnreadableWorkbook as exc:
         return CheckResult(path, [Problem("error", "", "", str(exc).removeprefix(f"{path}: "))])
-    return CheckResult(path, tracker.problems, len(tracker.contacts), len(tracker.touchpoints))
+    engine = run_policy(tracker, config.policy, as_of)
+    return CheckResult(path, tracker.problems + engine.problems, len(tracker.contacts), len(tracker.touchpoints))

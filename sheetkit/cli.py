@@ -206,13 +206,15 @@ def _tracker_argument(f: F) -> F:
 @cli.command()
 @_tracker_argument
 @format_option("text", "json", default="text")
+@as_of_option
 @config_option
 @user_errors
-def check(tracker: Path, output_format: str, config_path: Path | None) -> None:
+def check(tracker: Path, output_format: str, as_of: dt.date, config_path: Path | None) -> None:
     """List what in a tracker cannot be understood; exit 1 if anything is an error.
 
     Each problem is one line on stdout: file, sheet!cell, severity, and how to
-    fix it. Warnings alone exit 0.
+    fix it. Warnings alone exit 0. Dates are judged as of today (or --as-of),
+    so a touchpoint dated later is flagged, as in `sheetkit report`.
 
     \b
     Example:
@@ -220,7 +222,7 @@ def check(tracker: Path, output_format: str, config_path: Path | None) -> None:
     """
     from sheetkit.checking import check_tracker
 
-    result = check_tracker(tracker, load_config(config_path))
+    result = check_tracker(tracker, load_config(config_path), as_of)
     if output_format == "json":
         click.echo(result.to_json())
     else:

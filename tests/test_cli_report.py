@@ -99,7 +99,7 @@ def test_bad_as_of_is_a_usage_error(runner: CliRunner, tracker: Path) -> None:
 
 def test_check_exit_codes_and_lines(runner: CliRunner, tmp_path: Path) -> None:
     good = write_tracker(tmp_path / "good.xlsx", [contact("Ann")], [touch(D(2026, 11, 1), "Anne")])
-    result = runner.invoke(cli, ["check", str(good)])
+    result = runner.invoke(cli, ["check", str(good), "--as-of", "2026-11-22"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith("Touchpoints!B2: warning: 'Anne' is not a name in Contacts; "
                                           "did you mean 'Ann'? fix the spelling or add the contact")
@@ -108,6 +108,38 @@ def test_check_exit_codes_and_lines(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["ok"] is False and data["problems"][0]["cell"] == "K2"
+
+
+def test_check_lists_the_problems_report_finds_in_reading_order(runner: CliRunner, tmp_path: Path) -> None:
+    path = write_tracker(
+        tmp_path / "jo.xlsx",
+        [contact("Ann", how_met="Referral", date_met=D(2026, 11, 1)),
+         contact("Bob", date_met=D(2028, 1, 1))],
+        [touch(D(2026, 11, 2), "Ann", got_reply="Yes", reply_date=D(2026, 11, 1)),
+         touch(D(2026, 12, 1), "Ann"),
+         touch(D(2026, 11, 5), "Anne")],
+    )
+    result = runner.invoke(cli, ["check", str(path), "--as-of", "2026-11-22"])
+    assert result.exit_code == 1, result.output
+    # Contacts before Touchpoints, then by row, then by column; the reader's "Anne" among the engine's.
+    assert [line.split(": ")[1] for line in result.stdout.splitlines()] == [
+        "Contacts!J2", "Contacts!K3", "Touchpoints!G2", "Touchpoints!A3", "Touchpoints!B4"]
+    assert "Reply date 2026-11-01 is before the message it answers (2026-11-02)" in result.stdout
+    assert "dated 2026-12-01, after 2026-11-22" in result.stdout
+    assert "Date met 2028-01-01 is more than a year after 2026-11-22" in result.stdout
+    assert "2 errors, 3 warnings" in result.stderr
+    data = json.loads(runner.invoke(cli, ["check", str(path), "--as-of", "2026-11-22", "--format", "json"]).stdout)
+    assert set(data) == {"schema", "source", "ok", "contacts", "touchpoints", "problems"}
+    assert sorted(p["cell"] for p in data["problems"]) == ["A3", "B4", "G2", "J2", "K3"]
+    # Later, the meeting and the message are no longer ahead: only the reply before its message is an error.
+    later = runner.invoke(cli, ["check", str(path), "--as-of", "2027-03-01"])
+    assert later.exit_code == 1
+    assert [line.split(": ")[1] for line in later.stdout.splitlines()] == [
+        "Contacts!J2", "Touchpoints!G2", "Touchpoints!B4"]
+    fixed = write_tracker(tmp_path / "fixed.xlsx", [contact("Ann", date_met=D(2026, 11, 1))],
+                          [touch(D(2026, 12, 1), "Ann")])
+    warned = runner.invoke(cli, ["check", str(fixed), "--as-of", "2026-11-22"])
+    assert warned.exit_code == 0 and "0 errors, 1 warning" in warned.stderr
 
 
 def test_check_on_a_file_that_is_not_a_tracker(runner: CliRunner, tmp_path: Path) -> None:
