@@ -73,7 +73,7 @@ from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
 from sheetkit.report import Report, build_report
 from sheetkit.roster import RosterStudent
-from sheetkit.stats import RATE_PARTS, STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED
+from sheetkit.stats import RATE_PARTS, STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED, Ratio, pooled
 
 COHORT_SCHEMA = "sheetkit.cohort/1"
 
@@ -290,9 +290,9 @@ def student_key(name: str) -> str:
 class StudentSummary:
     """One student's figures from one workbook: what a worker sends back.
 
-    Counts, rates and dates only: no contact's name, email or notes. The
-    ``thanked_*`` and ``thank_yous`` counts are the numerators of the report's
-    thank-you rates, so cohort rates can be pooled. ``by_channel`` and
+    Counts, rates and dates only: no contact's name, email or notes.
+    ``rate_parts`` holds each rate's numerator and denominator, so cohort rates
+    are pooled; ``thank_yous`` counts the contacts thanked. ``by_channel`` and
     ``by_purpose`` map a value to ``{"sent", "replied", "rate"}`` as the
     report's breakdowns do; ``weekly`` maps a week's Monday (YYYY-MM-DD) to
     ``(sent, received)`` for weeks with any activity.
@@ -330,6 +330,8 @@ class StudentSummary:
     on_roster: bool | None = None
     #: With ``--since``: what changed since the earlier run.
     since: Change | None = None
+    #: Each rate of :data:`~sheetkit.stats.STATS` as its parts, so the cohort pools them (none when nothing was handed in).
+    rate_parts: dict[str, Ratio] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The student's entry in the ``sheetkit.cohort/1`` document."""
@@ -437,6 +439,7 @@ def summarise_report(report: Report) -> StudentSummary:
         by_channel=_listed_only(stats["response_rate_by_channel"], report.config.list_values("channel")),
         by_purpose=_listed_only(stats["response_rate_by_purpose"], report.config.list_values("purpose")),
         weekly={w["week"]: (w["sent"], w["received"]) for w in stats["weekly_activity"] if w["sent"] or w["received"]},
+        rate_parts={key: Ratio(part["numerator"], part["denominator"]) for key, part in parts.items()},
     )
 
 
@@ -738,25 +741,19 @@ def _severity(summary: StudentSummary) -> tuple[Any, ...]:
 
 
 def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> dict[str, Any]:
-    """Sums over the students, rates pooled (replies over all sends), and the count per status."""
+    """Sums over the students, the count per status, and every rate of STATS pooled: each student's
+    numerators and denominators summed (replies over all sends), never an average of their rates."""
     sums = {name: sum(getattr(s, name) for s in students)
-            for name in ("contacts", "meetings", "sent", "received", "replied", "overdue", "upcoming",
-                         "thanked_meetings", "thanked_within_1_day")}
+            for name in ("contacts", "meetings", "sent", "received", "replied", "overdue", "upcoming")}
+    rates = {stat.key: pooled(s.rate_parts.get(stat.key, Ratio(0, 0)) for s in students)
+             for stat in STATS if stat.kind == "rate"}
     sending_thank_yous = sum(1 for s in students if s.thank_yous)
     handed_in = sum(1 for s in students if s.status != NOTHING_HANDED_IN)
     return {
         "students": len(students),
         "status": {status: sum(1 for s in students if s.status == status) for status in STATUSES},
-        "contacts": sums["contacts"],
-        "meetings": sums["meetings"],
-        "sent": sums["sent"],
-        "received": sums["received"],
-        "replied": sums["replied"],
-        "overdue": sums["overdue"],
-        "upcoming": sums["upcoming"],
-        "response_rate": _rate(sums["replied"], sums["sent"]),
-        "thank_you_rate": _rate(sums["thanked_meetings"], sums["meetings"]),
-        "thank_you_within_1_day_rate": _rate(sums["thanked_within_1_day"], sums["meetings"]),
+        **sums,
+        **{key: ratio.value for key, ratio in rates.items()},
         "students_sending_thank_yous": sending_thank_yous,
         "share_of_students_sending_thank_yous": _rate(sending_thank_yous, handed_in),
         "thank_you_benchmark": THANK_YOU_BENCHMARKS["job_seekers_sending_thank_yous"],
@@ -766,6 +763,7 @@ def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> di
         "superseded": superseded,
         "handed_in": handed_in,
         "not_on_roster": sum(1 for s in students if s.on_roster is False),
+        RATE_PARTS: {key: ratio.to_json() for key, ratio in rates.items()},
     }
 
 

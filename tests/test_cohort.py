@@ -493,3 +493,41 @@ def test_default_output_is_in_the_current_folder_and_is_refreshed(
 def test_xlsx_cannot_go_to_stdout(runner: CliRunner, submissions: Path) -> None:
     result = run(runner, str(submissions / "ann-lee.xlsx"), "--format", "xlsx", "-o", "-")
     assert result.exit_code == 2 and "binary" in result.output, result.output
+
+
+def test_cohort_rates_pool_each_students_numerators_and_denominators(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "two"
+    folder.mkdir()
+    # Ann: 2 sent, 1 replied; wrote to Pat and Rae, Pat answered; met Pat (thanked the same day) and Quinn today,
+    # whose thank-you is not due yet, so her thank-you rate is 1 of 1, not 1 of 2.
+    write_tracker(folder / "ann.xlsx",
+                  [contact("Pat", date_met=D(2026, 11, 2), thank_you_sent=D(2026, 11, 2)),
+                   contact("Quinn", date_met=AS_OF), contact("Rae")],
+                  [touch(D(2026, 11, 3), "Pat", channel="Email", purpose="Follow-up", got_reply="Yes",
+                         reply_date=D(2026, 11, 4)),
+                   touch(D(2026, 11, 5), "Rae", channel="Email", purpose="Follow-up", got_reply="No")],
+                  student="Ann Lee")
+    # Bo: 3 sent, 2 replied; wrote to Tess and Sam, Sam answered; met Sam (never thanked) and Tess (thanked a
+    # day later): thank-you rate 1 of 2, both within a day of meeting.
+    write_tracker(folder / "bo.xlsx",
+                  [contact("Sam", date_met=D(2026, 11, 1)), contact("Tess", date_met=D(2026, 11, 10))],
+                  [touch(D(2026, 11, 11), "Tess", channel="Email", purpose="Thank-you", got_reply="No"),
+                   touch(D(2026, 11, 12), "Sam", channel="Email", purpose="Follow-up", got_reply="Yes",
+                         reply_date=D(2026, 11, 13)),
+                   touch(D(2026, 11, 14), "Sam", channel="Email", purpose="Follow-up", got_reply="Yes",
+                         reply_date=D(2026, 11, 15))],
+                  student="Bo Chen")
+    result = run(runner, str(folder), "--format", "json", "-o", "-")
+    document = json.loads(result.stdout)
+    students, totals = by_student(document), document["totals"]
+    assert (students["Ann Lee"]["thank_you_rate"], students["Bo Chen"]["thank_you_rate"]) == (1.0, 0.5)
+    parts = totals["rate_parts"]
+    assert parts["response_rate"] == {"numerator": 3, "denominator": 5} and totals["response_rate"] == 0.6
+    assert parts["people_replied_rate"] == {"numerator": 2, "denominator": 4} and totals["people_replied_rate"] == 0.5
+    # Pooled 2 of 3: not thanked meetings over all meetings (2 of 4), nor the mean of the two rates (0.75).
+    assert parts["thank_you_rate"] == {"numerator": 2, "denominator": 3} and totals["thank_you_rate"] == 0.667
+    assert parts["thank_you_within_1_day_rate"] == {"numerator": 2, "denominator": 3}
+    assert totals["thank_you_within_1_day_rate"] == 0.667
+    on_time = [build_report(folder / name, Config(), AS_OF).stats["rate_parts"]["on_time_rate"]
+               for name in ("ann.xlsx", "bo.xlsx")]
+    assert parts["on_time_rate"] == {key: on_time[0][key] + on_time[1][key] for key in ("numerator", "denominator")}
