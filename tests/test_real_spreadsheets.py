@@ -61,7 +61,8 @@ def test_an_exact_header_wins_over_an_alias_left_of_it(tmp_path: Path) -> None:
     In their program: their own columns beside the tracker's. sheetkit reads How
     we met and Purpose from the columns with those exact headers, so the
     thank-you counts and nothing is overdue; "Source" and "Type" are the
-    student's own and draw no warning.
+    student's own, and a warning at each header says so, in case one was meant
+    to be the tracker's column.
     """
     contact_headers = ["Name", "Source", *CONTACT_HEADERS[1:]]
     touch_headers = ["Date", "Contact", "Type", *TOUCHPOINT_HEADERS[2:]]
@@ -75,6 +76,21 @@ def test_an_exact_header_wins_over_an_alias_left_of_it(tmp_path: Path) -> None:
     tracker = read_tracker(path)
     assert tracker.contacts["how_met"].tolist() == ["Networking event"]
     assert tracker.touchpoints["purpose"].tolist() == ["Thank-you"]
+    assert [(p.severity, p.sheet, p.cell) for p in tracker.problems] == [
+        ("warning", "Contacts", "B1"), ("warning", "Touchpoints", "C1")]
+    source, kind = (p.message for p in tracker.problems)
+    assert source.startswith("'Source' is read as your own column, not as How we met, because the sheet has "
+                             "a 'How we met' column too")
+    assert kind.startswith("'Type' is read as your own column, not as Purpose")
+
+
+def test_an_alias_alone_is_still_read_as_its_column(tmp_path: Path) -> None:
+    """"Source" with no How we met column beside it is the student's How we met, with no warning."""
+    headers = [("Source" if h == "How we met" else h) for h in CONTACT_HEADERS]
+    path = write_tracker(tmp_path / "t.xlsx", [{"Name": "Ann", "Source": "Networking event"}],
+                         contact_headers=headers)
+    tracker = read_tracker(path)
+    assert tracker.contacts["how_met"].tolist() == ["Networking event"]
     assert tracker.problems == []
 
 

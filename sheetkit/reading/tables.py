@@ -256,15 +256,21 @@ class _SheetReader:
             )
         header_row = best_row + grid.row_offset + 1
         table = _Table(sheet, header_row, {}, grid)
-        headers = [(index + grid.col_offset + 1, normalize_label(text))
+        headers = [(index + grid.col_offset + 1, normalize_label(text), text)
                    for index, text in enumerate(map(_header_text, grid.rows[best_row]))
                    if text and not text.endswith(AUTO_SUFFIX)]
         exact = {normalize_label(column.header): column for column in spec.columns}
         # An exact header wins wherever it stands: an alias beside it is the student's own column.
-        present = {exact[label].key for _, label in headers if label in exact}
-        for number, label in headers:
+        present = {exact[label].key for _, label, _ in headers if label in exact}
+        for number, label, text in headers:
             column = lookup.get(label)
-            if column is None or (label not in exact and column.key in present):
+            if column is None:
+                continue
+            if label not in exact and column.key in present:
+                self.problem("warning", sheet, f"{column_letter(number)}{header_row}",
+                             f"'{preview(text)}' is read as your own column, not as {column.header}, because the "
+                             f"sheet has a '{column.header}' column too; if '{preview(text)}' was meant to be "
+                             f"{column.header}, move its values into that column")
                 continue
             if column.key in table.columns:
                 self.problem("warning", sheet, f"{column_letter(number)}{header_row}",
