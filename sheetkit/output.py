@@ -12,7 +12,6 @@ from typing import IO
 
 from sheetkit.errors import OutputError
 
-
 #: Marks sheetkit's own outputs, so a re-run may refresh them without --force.
 GENERATOR_MARK = "sheetkit"
 
@@ -73,7 +72,7 @@ def write_text_atomic(destination: Path, write: Callable[[IO[str]], None]) -> No
     """:func:`write_atomic` for text written piece by piece, as UTF-8 with the newlines given."""
 
     def encode(stream: IO[bytes]) -> None:
-        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")  # type: ignore[type-var]
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
         write(text)
         text.flush()
         text.detach()
@@ -82,7 +81,10 @@ def write_text_atomic(destination: Path, write: Callable[[IO[str]], None]) -> No
 
 
 def write_bytes_atomic(destination: Path, data: bytes) -> None:
-    write_atomic(destination, lambda stream: stream.write(data))
+    def write(stream: IO[bytes]) -> None:
+        stream.write(data)
+
+    write_atomic(destination, write)
 
 
 def _same_file(a: Path, b: Path) -> bool:
