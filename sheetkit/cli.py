@@ -476,12 +476,11 @@ def main() -> None:
     exit code. Library use, and tests through Click's runner, call ``cli`` and
     are not affected.
     """
+    code: int | str | None = 0
     try:
-        cli.main(prog_name="sheetkit")
+        cli.main(prog_name="sheetkit")  # click's standalone mode always ends in SystemExit
     except SystemExit as exc:
         code = exc.code
-    else:  # pragma: no cover - click's standalone mode always ends in SystemExit
-        code = 0
     _exit_now(code)
 
 
