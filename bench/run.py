@@ -12,6 +12,7 @@ workbook safety guards are on in every run (target 5 checks it).
     python bench/run.py            # every target: 5 rounds, trackers of 200 to 100,000 contacts
     python bench/run.py --quick    # a smoke test: 200 and 1,000 contacts, 3 rounds, no cohort
     python bench/run.py --sizes 1000,10000 --repeat 7
+    python bench/run.py --sizes 1000,10000 --against ../main   # this code's report against another checkout's
 
 Prints a table of medians, ratios and PASS/FAIL, writes ``bench/out/results.json``
 and exits 1 if a target failed or a command crashed. See bench/README.md.
@@ -105,7 +106,7 @@ class Timing:
 
 @dataclass
 class Verdict:
-    """One target: the figure measured, its limit, and whether it held (None: not run)."""
+    """One target: the figure measured, its limit, and whether it held (None: not run, or only shown)."""
 
     target: str
     figure: str
@@ -183,7 +184,7 @@ def at_most(subject: Timing, baseline: Timing, limit: float, target: str) -> Ver
 
 
 def not_run(target: str, reason: str) -> Verdict:
-    return Verdict(target, "", "", None, note=reason)
+    return Verdict(target, "not run", "", None, note=reason)
 
 
 # ---- the targets ----------------------------------------------------------------------------
@@ -228,27 +229,37 @@ def report_limit(contacts: int) -> float:
 
 
 def report_targets(
-    contacts: int, repeat: int, env: dict[str, str], scratch: Path
+    contacts: int, repeat: int, env: dict[str, str], scratch: Path, against: Path | None = None
 ) -> tuple[list[Verdict], dict[str, Timing]]:
-    """Target 2: `sheetkit report` (HTML) against the floor F; from 100,000 contacts also peak memory."""
+    """Target 2: `sheetkit report` (HTML) against the floor F; from 100,000 contacts also peak memory.
+
+    With ``against`` (another checkout of sheetkit), its report runs in the same rounds and the
+    ratio of the two is shown, not judged.
+    """
     size = f"{contacts:,}/{contacts * TOUCHES_PER_CONTACT:,}"
     print(f"tracker {size}: generating (cached under bench/out/)", file=sys.stderr)
     tracker = ensure_tracker(contacts, contacts * TOUCHES_PER_CONTACT)
-    report_file = scratch / f"report-{contacts}.html"
-    floor, report = f"floor F {size}", f"sheetkit report {size}"
+    floor, report, other = f"floor F {size}", f"sheetkit report {size}", f"{against} report {size}"
+
+    def report_command(label: str, environment: dict[str, str] | None = None) -> Command:
+        output = scratch / f"{'against' if environment else 'report'}-{contacts}.html"
+        return Command(label,
+                       sheetkit("report", str(tracker), "--as-of", AS_OF.isoformat(), "-o", str(output), "--quiet"),
+                       before=lambda: output.unlink(missing_ok=True), environment=environment)
+
+    commands = [Command(floor, python("-c", CALAMINE_FLOOR, str(tracker))), report_command(report)]
+    if against:
+        commands.append(report_command(other, {"PYTHONPATH": str(against),
+                                               "SHEETKIT_CACHE_DIR": str(OUT_DIR / "cache-against")}))
     print(f"tracker {size}: report against the floor", file=sys.stderr)
-    timings = compare(
-        [
-            Command(floor, python("-c", CALAMINE_FLOOR, str(tracker))),
-            Command(report,
-                    sheetkit("report", str(tracker), "--as-of", AS_OF.isoformat(), "-o", str(report_file), "--quiet"),
-                    before=lambda: report_file.unlink(missing_ok=True)),
-        ],
-        repeat,
-        env,
-    )
+    timings = compare(commands, repeat, env)
     limit = report_limit(contacts)
     verdicts = [at_most(timings[report], timings[floor], limit, f"2. report {size} <= {limit}x F")]
+    if against:
+        verdicts.append(Verdict(f"2. report {size} against {against}'s",
+                                f"{timings[report].median / timings[other].median:.2f}x",
+                                "shown, not judged", None,
+                                cpu_figure=f"{timings[report].median_cpu / timings[other].median_cpu:.2f}x"))
     if contacts >= 100_000:
         peak = timings[report].peak_rss
         verdicts.append(Verdict(f"2. report {size} peak memory < 1 GiB", f"{peak / GIB:.2f} GiB", "< 1 GiB",
@@ -357,7 +368,7 @@ def table(verdicts: Sequence[Verdict], timings: dict[str, Timing]) -> str:
                      f"| {t.peak_rss / 1024**2:.0f} MiB |")
     lines += ["", "| target | wall | CPU | limit (wall) | verdict |", "|---|---:|---:|---:|---|"]
     for v in verdicts:
-        verdict = {True: "PASS", False: "FAIL", None: "not run"}[v.passed] + (f" ({v.note})" if v.note else "")
+        verdict = " ".join(filter(None, [{True: "PASS", False: "FAIL", None: ""}[v.passed], v.note and f"({v.note})"]))
         lines.append(f"| {v.target} | {v.figure} | {v.cpu_figure} | {v.limit} | {verdict} |")
     return "\n".join(lines)
 
@@ -369,6 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", help="contact counts, comma-separated (default 200,1000,10000,100000); "
                         "each tracker has 5 touchpoints per contact")
     parser.add_argument("--repeat", type=int, default=5, help="measured rounds of each command (after a warm-up)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also run `sheetkit report` from this other checkout in the same rounds, and show "
+                        "the ratio (e.g. a worktree of main, to measure what a change cost)")
     args = parser.parse_args(argv)
     default_sizes = QUICK_SIZES if args.quick else SIZES
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(default_sizes)
@@ -383,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scratch = Path(scratch_dir)
             steps: list[Callable[[], tuple[list[Verdict], dict[str, Timing]]]] = [
                 lambda: startup_targets(repeat, env),
-                *(lambda n=n: report_targets(n, repeat, env, scratch) for n in sizes),
+                *(lambda n=n: report_targets(n, repeat, env, scratch, args.against) for n in sizes),
                 lambda: new_targets(repeat, env, scratch),
             ]
             if not args.quick:
