@@ -6,7 +6,6 @@ them, so `sheetkit --help` stays instant.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import os
@@ -261,8 +260,7 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
         sheetkit new tracker.xlsx --student "Sam Lee" --institution "Northfield University"
         sheetkit new --roster class.csv --out-dir trackers
     """
-    from sheetkit.cache import default_cache_dir
-    from sheetkit.workbook import TrackerTemplate
+    from sheetkit.workbook import TrackerTemplate, default_cache_dir
 
     cache_dir = None if no_cache else default_cache_dir()
     if roster is not None:
@@ -422,15 +420,11 @@ def cohort(
         sheetkit cohort submissions/ --as-of 2026-11-22
         sheetkit cohort "uploads/**/*.xlsx" --anonymize --format json -o -
     """
-    from sheetkit.cohort import (
-        DEFAULT_PSEUDONYM_KEY,
-        anonymize_cohort,
-        build_cohort,
-        find_workbooks,
-        render_cohort_html,
-        render_cohort_json,
-        write_cohort_xlsx,
-    )
+    import contextlib
+    import os
+
+    from sheetkit.cohort import (DEFAULT_PSEUDONYM_KEY, anonymize_cohort, build_cohort, find_workbooks,
+                                 render_cohort_html, render_cohort_json, write_cohort_xlsx)
 
     config = load_config(config_path)
     destination = output or Path(f"cohort-report.{output_format}")
@@ -476,11 +470,12 @@ def main() -> None:
     exit code. Library use, and tests through Click's runner, call ``cli`` and
     are not affected.
     """
-    code: int | str | None = 0
     try:
-        cli.main(prog_name="sheetkit")  # click's standalone mode always ends in SystemExit
+        cli.main(prog_name="sheetkit")
     except SystemExit as exc:
         code = exc.code
+    else:  # pragma: no cover - click's standalone mode always ends in SystemExit
+        code = 0
     _exit_now(code)
 
 
@@ -490,12 +485,16 @@ def _exit_now(code: int | str | None) -> None:
     elif not isinstance(code, int):
         click.echo(code, err=True)
         code = 1
-    for stream in (sys.stdout, sys.stderr):
-        # The reader went away (`| head`), or the stream was closed: nothing left to deliver.
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            stream.flush()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # the reader went away (`| head`), or stdout was closed
+        pass
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
     os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    sys.exit(main())

@@ -114,9 +114,7 @@ def _from_serial(serial: float, date1904: bool) -> DateResult:
     if date1904:
         return _plausible(_EPOCH_1904 + dt.timedelta(days=whole))
     if whole == 60:
-        return DateResult(
-            None, "holds 1900-02-29, a day that never existed (an old spreadsheet quirk); type the real date"
-        )
+        return DateResult(None, "holds 1900-02-29, a day that never existed (an old spreadsheet quirk); type the real date")
     epoch = _EPOCH_1900_EARLY if whole < 60 else _EPOCH_1900
     return _plausible(epoch + dt.timedelta(days=whole))
 
@@ -134,11 +132,11 @@ def _from_text(text: str, day_first: bool) -> DateResult | None:
             month, day = first, second
         return _build(year, month, day, text)
     if match := _DAY_MONTH_YEAR.match(text):
-        named = _MONTHS.get(match[2])
-        return None if named is None else _build(int(match[3]), named, int(match[1]), text)
+        month = _MONTHS.get(match[2])
+        return None if month is None else _build(int(match[3]), month, int(match[1]), text)
     if match := _MONTH_DAY_YEAR.match(text):
-        named = _MONTHS.get(match[1])
-        return None if named is None else _build(int(match[3]), named, int(match[2]), text)
+        month = _MONTHS.get(match[1])
+        return None if month is None else _build(int(match[3]), month, int(match[2]), text)
     return None
 
 

@@ -12,6 +12,7 @@ from typing import IO
 
 from sheetkit.errors import OutputError
 
+
 #: Marks sheetkit's own outputs, so a re-run may refresh them without --force.
 GENERATOR_MARK = "sheetkit"
 
@@ -72,7 +73,7 @@ def write_text_atomic(destination: Path, write: Callable[[IO[str]], None]) -> No
     """:func:`write_atomic` for text written piece by piece, as UTF-8 with the newlines given."""
 
     def encode(stream: IO[bytes]) -> None:
-        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")  # type: ignore[type-var]
         write(text)
         text.flush()
         text.detach()
@@ -81,10 +82,7 @@ def write_text_atomic(destination: Path, write: Callable[[IO[str]], None]) -> No
 
 
 def write_bytes_atomic(destination: Path, data: bytes) -> None:
-    def write(stream: IO[bytes]) -> None:
-        stream.write(data)
-
-    write_atomic(destination, write)
+    write_atomic(destination, lambda stream: stream.write(data))
 
 
 def _same_file(a: Path, b: Path) -> bool:
