@@ -62,7 +62,7 @@ def step_times(tracker: Path) -> dict[str, float]:
     """One report of ``tracker``, step by step, every step alone."""
     from sheetkit.config import Config
     from sheetkit.policy import run_policy
-    from sheetkit.reader import read_tracker
+    from sheetkit.reading import read_tracker
     from sheetkit.render import render_html, render_json, write_xlsx
     from sheetkit.report import Report
     from sheetkit.stats import compute_stats
