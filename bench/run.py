@@ -79,6 +79,8 @@ class Command:
     argv: tuple[str, ...]
     before: Callable[[], None] | None = None
     environment: dict[str, str] | None = None
+    #: The working directory: ``python -m sheetkit`` imports the sheetkit found here first.
+    cwd: Path = REPO
 
 
 @dataclass
@@ -141,13 +143,21 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+def check_imports(checkout: Path, env: dict[str, str]) -> None:
+    """Make sure the measured commands run ``checkout``'s sheetkit, not another one on the path."""
+    found = subprocess.run(python("-c", "import sheetkit; print(sheetkit.__file__)"), cwd=checkout, env=env,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    if Path(found).resolve().parent != (checkout / "sheetkit").resolve():
+        raise CommandFailed(f"run from {checkout}, `import sheetkit` finds {found}")
+
+
 def run_once(command: Command, env: dict[str, str]) -> tuple[float, float, int]:
     """Run ``command`` to the end: wall and CPU seconds, and peak RSS (from wait4: this child alone)."""
     if command.before:
         command.before()
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        process = subprocess.Popen(command.argv, stdout=subprocess.DEVNULL, stderr=errors,
+        process = subprocess.Popen(command.argv, stdout=subprocess.DEVNULL, stderr=errors, cwd=command.cwd,
                                    env={**env, **(command.environment or {})})
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
@@ -241,16 +251,17 @@ def report_targets(
     tracker = ensure_tracker(contacts, contacts * TOUCHES_PER_CONTACT)
     floor, report, other = f"floor F {size}", f"sheetkit report {size}", f"{against} report {size}"
 
-    def report_command(label: str, environment: dict[str, str] | None = None) -> Command:
+    def report_command(label: str, checkout: Path, environment: dict[str, str] | None = None) -> Command:
         output = scratch / f"{'against' if environment else 'report'}-{contacts}.html"
         return Command(label,
                        sheetkit("report", str(tracker), "--as-of", AS_OF.isoformat(), "-o", str(output), "--quiet"),
-                       before=lambda: output.unlink(missing_ok=True), environment=environment)
+                       before=lambda: output.unlink(missing_ok=True), environment=environment, cwd=checkout)
 
-    commands = [Command(floor, python("-c", CALAMINE_FLOOR, str(tracker))), report_command(report)]
+    commands = [Command(floor, python("-c", CALAMINE_FLOOR, str(tracker))), report_command(report, REPO)]
     if against:
-        commands.append(report_command(other, {"PYTHONPATH": str(against),
-                                               "SHEETKIT_CACHE_DIR": str(OUT_DIR / "cache-against")}))
+        other_env = {"PYTHONPATH": str(against), "SHEETKIT_CACHE_DIR": str(OUT_DIR / "cache-against")}
+        check_imports(against, {**env, **other_env})
+        commands.append(report_command(other, against, other_env))
     print(f"tracker {size}: report against the floor", file=sys.stderr)
     timings = compare(commands, repeat, env)
     limit = report_limit(contacts)
@@ -380,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", help="contact counts, comma-separated (default 200,1000,10000,100000); "
                         "each tracker has 5 touchpoints per contact")
     parser.add_argument("--repeat", type=int, default=5, help="measured rounds of each command (after a warm-up)")
-    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+    parser.add_argument("--against", type=lambda path: Path(path).resolve(), metavar="CHECKOUT",
                         help="also run `sheetkit report` from this other checkout in the same rounds, and show "
                         "the ratio (e.g. a worktree of main, to measure what a change cost)")
     args = parser.parse_args(argv)
@@ -393,6 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     timings: dict[str, Timing] = {}
     started = time.perf_counter()
     try:
+        check_imports(REPO, env)
         with tempfile.TemporaryDirectory(prefix="sheetkit-bench-") as scratch_dir:
             scratch = Path(scratch_dir)
             steps: list[Callable[[], tuple[list[Verdict], dict[str, Timing]]]] = [
