@@ -5,35 +5,34 @@ networking since February 2026. Every person and company is invented. The
 workbook is built by sheetkit's own builder, so it carries the live formulas,
 dropdowns and formats of a fresh `sheetkit new`. Read as of 2026-11-22
 (``sheetkit report sample_data/tracker.xlsx --as-of 2026-11-22``), with the
-default policy, each contact shows one rule:
+default policy, each contact's next step is:
 
 ==================  =====================================================================
 Priya Natarajan     thank-you overdue: met 11-19, nothing sent (due 11-20)
-Marcus Oyelaran     thank-you due soon: met 11-21, due today 11-22
+Marcus Oyelaran     thank-you due today 11-22; only a phone number to reach him by
 Elena Vasquez-Hart  first follow-up upcoming (card 11-11, due 11-25); reply marked Got reply
                     Yes, with a Received email, a Reply date and Reply quality Warm
-Tom Becker          second follow-up overdue: first follow-up on LinkedIn 09-30, due 10-28
-Grace Liu           keep in touch upcoming: last message 07-28, due 11-25; she referred
-                    Lucia and was told how it went (Referral update 07-28)
-Lucia Romero        referred by Grace; later (keep in touch 2027-01-03); she referred Omar
-                    but has heard nothing since: referrer update overdue (due 11-16)
+Tom Becker          job interview; second follow-up overdue: first on LinkedIn 09-30, due 10-28
+Grace Liu           warm (her latest rated reply): keep in touch every 60 days, last message
+                    07-28, due 09-26; she referred Lucia and was told how it went (07-28)
+Lucia Romero        referred by Grace; she introduced Omar, whom the student wrote to on 10-21
+                    before meeting him: thank Lucia by 10-23 (then tell her how the 11-09
+                    meeting went, due 11-16; warm keep in touch 11-04)
 Omar Haddad         end of the chain Grace -> Lucia -> Omar; first follow-up upcoming 11-24
-Daniel Okafor       agreed date wins: agreed 11-20, earlier than the first follow-up 11-27
-Hannah Schmidt      agreed date satisfied: agreed 11-02, she wrote 11-03 (a Received email,
-                    Got reply left blank on the 10-20 voicemail); second follow-up overdue 11-17
+Daniel Okafor       agreed date 11-20 (before the first follow-up 11-27); Best way to reach:
+                    Phone call
+Hannah Schmidt      she asked a Question on 11-03 (after the agreed 11-02): reply due 11-04
 Kevin Marsh         cool-off, gone quiet: 3 unanswered sends (Got reply No); keep in touch
                     doubled to 240 days, due 11-25 instead of 07-28
-Aisha Rahman        cool-off, brief replies: both replies rated Brief; keep in touch 2027-04-17
-Beatriz Costa       no date met, a cold LinkedIn message 07-20: keep in touch overdue (11-17)
+Aisha Rahman        brief replies: no second follow-up, keep in touch doubled, 2027-04-17
+Beatriz Costa       not met, only a LinkedIn profile; one unanswered request 07-20: nudge 07-27
 Robert Chen         Closed: nothing due
 Sofia Marin         Do not contact: nothing due
-Jamal Wright        Paused: nothing due
+Jamal Wright        Paused, on leave until February: back on the agreed 2027-02-01
 ==================  =====================================================================
 
-The workbook's own Next follow-up due column leaves out cool-off and referrer
-updates, which only the report applies: on the sheet, Kevin shows 2026-07-28
-and Aisha 2026-12-18 (the plain 120 days), and Lucia's update for Omar is not
-listed.
+The workbook's own Next follow-up due column shows these dates (one next step
+per contact); `sheetkit report` applies the same rules.
 
 Run from the repository root (it is deterministic: the same file every time,
 bar the zip timestamps)::
@@ -51,9 +50,9 @@ from typing import Any
 SAMPLE_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(SAMPLE_DIR.parent))
 
-from sheetkit import spec  # noqa: E402  (the repository is put on the path above)
-from sheetkit.config import Config  # noqa: E402
-from sheetkit.workbook import build_workbook  # noqa: E402
+from sheetkit import spec
+from sheetkit.config import Config
+from sheetkit.workbook import build_workbook, workbook_bytes
 
 STUDENT = "Jordan Rivera"
 INSTITUTION = "Northfield University Career Center"
@@ -70,7 +69,7 @@ CONTACTS: list[dict[str, Any]] = [
      "date_met": d(11, 19),
      "notes": "Walked me through how her team forecasts shipping demand. Suggested I learn SQL window functions."},
     {"name": "Marcus Oyelaran", "organization": "Brightwater Health", "title": "Product Manager",
-     "industry": "Healthcare", "email": "m.oyelaran@brightwater.example", "how_met": "Networking event",
+     "industry": "Healthcare", "phone": "555-0187", "how_met": "Networking event",
      "date_met": d(11, 21), "notes": "Alumni brunch. Interested in my capstone on clinic wait times."},
     {"name": "Elena Vasquez-Hart", "organization": "Copperline Design Studio", "title": "UX Research Lead",
      "industry": "Design", "email": "elena@copperline.example", "linkedin": "linkedin.com/in/example-elena-vh",
@@ -92,7 +91,8 @@ CONTACTS: list[dict[str, Any]] = [
      "referred_by": "Lucia Romero", "date_met": d(11, 9),
      "notes": "Public-sector hiring takes months; apply to the spring analyst pool."},
     {"name": "Daniel Okafor", "organization": "Greenfield Renewables", "title": "Operations Manager",
-     "industry": "Energy", "email": "d.okafor@greenfield.example", "how_met": "Informational interview",
+     "industry": "Energy", "email": "d.okafor@greenfield.example", "phone": "555-0119",
+     "best_way": "Phone call", "how_met": "Informational interview",
      "date_met": d(11, 12), "agreed_next": d(11, 20),
      "notes": "Budget for an intern decided on the 19th; he said to check back the day after."},
     {"name": "Hannah Schmidt", "organization": "Northfield University", "title": "Alumni Relations Officer",
@@ -107,7 +107,7 @@ CONTACTS: list[dict[str, Any]] = [
      "industry": "Media", "email": "aisha.r@lumenmedia.example", "how_met": "Online community",
      "date_met": d(7, 8), "notes": "Met in a writers' forum video chat. Replies are short."},
     {"name": "Beatriz Costa", "organization": "Tidewater Bank", "title": "Risk Analyst", "industry": "Finance",
-     "how_met": "Cold outreach", "notes": "Found through the alumni directory; have not met yet."},
+     "linkedin": "https://www.linkedin.com/in/example-beatriz-costa", "how_met": "Cold outreach", "notes": "Found through the alumni directory; have not met yet."},
     {"name": "Robert Chen", "organization": "Oakhurst Capital", "title": "Portfolio Manager",
      "industry": "Finance", "email": "rchen@oakhurst.example", "how_met": "Networking event",
      "date_met": d(4, 2), "thank_you_sent": d(4, 3), "status": "Closed",
@@ -117,7 +117,7 @@ CONTACTS: list[dict[str, Any]] = [
      "notes": "Asked to be taken off all lists."},
     {"name": "Jamal Wright", "organization": "Cobalt Robotics Lab", "title": "Engineering Manager",
      "industry": "Technology", "email": "jamal.wright@cobalt.example", "how_met": "Job interview",
-     "date_met": d(10, 1), "status": "Paused",
+     "date_met": d(10, 1), "agreed_next": d(2, 1, 2027), "status": "Paused",
      "notes": "On leave until February; will reconnect when he is back."},
 ]
 
@@ -127,8 +127,9 @@ def sent(when: dt.date, who: str, channel: str, purpose: str, notes: str = "", *
             "notes": notes, **more}
 
 
-def received(when: dt.date, who: str, channel: str, notes: str = "", **more: Any) -> dict[str, Any]:
-    return {"date": when, "contact": who, "channel": channel, "direction": "Received", "purpose": "Other",
+def received(when: dt.date, who: str, channel: str, notes: str = "", purpose: str = "Other",
+             **more: Any) -> dict[str, Any]:
+    return {"date": when, "contact": who, "channel": channel, "direction": "Received", "purpose": purpose,
             "notes": notes, **more}
 
 
@@ -166,7 +167,7 @@ TOUCHPOINTS: list[dict[str, Any]] = [
     sent(d(10, 2), "Jamal Wright", "Handwritten card", "Thank-you", "Card after the interview."),
     sent(d(10, 6), "Hannah Schmidt", "Email", "Thank-you", "Thanks for the alumni office tour."),
     sent(d(10, 20), "Hannah Schmidt", "Voicemail", "Follow-up", "Said the resume is on its way soon."),
-    received(d(11, 3), "Hannah Schmidt", "Email", "Asked how the resume is coming along.",
+    received(d(11, 3), "Hannah Schmidt", "Email", "Asked how the resume is coming along.", "Question",
              reply_quality="Warm"),
     sent(d(11, 10), "Omar Haddad", "Email", "Thank-you", "Thanks, and the spring pool link."),
     sent(d(11, 11), "Elena Vasquez-Hart", "Handwritten card", "Thank-you", "Card to the studio.",
@@ -200,7 +201,7 @@ def build(path: Path) -> None:
     stamp = dt.datetime(2026, 11, 22, 9, 0)
     workbook.properties.creator = STUDENT
     workbook.properties.created = stamp
-    workbook.save(path)
+    path.write_bytes(workbook_bytes(workbook))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sheetkit.config import Config
 from sheetkit.errors import Problem, UnreadableWorkbook
-from sheetkit.reader import read_tracker
+from sheetkit.reading import read_tracker
 
 
 @dataclass

@@ -8,31 +8,45 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import os
+import signal
 import sys
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
 from sheetkit import __version__
 from sheetkit.config import load_config
-from sheetkit.errors import SheetkitError
-from sheetkit.output import check_destination, write_atomic, write_bytes_atomic, write_text_atomic
+from sheetkit.errors import OutputError, SheetkitError, os_error_message, printable
+from sheetkit.output import as_utf8, check_destination, write_atomic, write_bytes_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+#: The dates --as-of accepts: far enough from the calendar's end (9999-12-31) that every due date,
+#: window and reminder counted from them (config ranges and --days included) stays a date.
+EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(8999, 12, 31)
+#: The longest --days window of `remind`: ten years.
+MAX_REMIND_DAYS = 3653
+
+
 def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
     if value is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-22") from None
+        raise click.BadParameter(printable(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-22")) \
+            from None
+    if not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
+        raise click.BadParameter(f"{value} is out of range; use a date from {EARLIEST_AS_OF} to {LATEST_AS_OF}")
+    return day
 
 
 def as_of_option(f: F) -> F:
@@ -49,7 +63,7 @@ def config_option(f: F) -> F:
     return click.option(
         "--config",
         "config_path",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=click.Path(exists=True, dir_okay=False, readable=False, path_type=Path),
         help="TOML file with the institution's lists, columns and follow-up policy.",
     )(f)
 
@@ -89,22 +103,71 @@ def templates_option(f: F) -> F:
     return click.option(
         "--templates",
         "templates_dir",
-        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        type=click.Path(exists=True, file_okay=False, readable=False, path_type=Path),
         help="A folder of templates that override the built-in ones (same file names).",
     )(f)
 
 
 def user_errors(f: F) -> F:
-    """Turn the library's known exceptions into one-line errors with exit code 1."""
+    """Turn the library's known exceptions, and the operating system's, into one-line errors with exit code 1.
+
+    A closed pipe (``| head``) goes on to Click, which ends quietly.
+    """
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return f(*args, **kwargs)
         except SheetkitError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(printable(str(exc))) from None
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise click.ClickException(os_error_message(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def output_destination(output: Path | None, default: Path, *, output_format: str, force: bool,
+                       inputs: Sequence[Path]) -> Path | None:
+    """The file a command will write, checked before any work is done; ``None`` for stdout (``-o -``)."""
+    if output is not None and str(output) == "-":
+        if output_format == "xlsx":
+            raise click.BadParameter("XLSX is binary and cannot go to stdout; give a file name", param_hint="-o")
+        return None
+    destination = output or default
+    check_destination(destination, force=force, inputs=inputs, refreshable=True)
+    return destination
+
+
+def deliver(destination: Path | None, write: Callable[[IO[bytes]], object]) -> str:
+    """Write a command's result to ``destination`` (atomically) or stdout; says where, for the summary line."""
+    if destination is not None:
+        write_atomic(destination, write)
+        return str(destination)
+    if sys.stdout is None:
+        raise OutputError("-: standard output is closed; give a file name with -o")
+    stream = sys.stdout.buffer
+    try:
+        write(stream)
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, "stdout") from None
+    return "stdout"
+
+
+def xlsx_writer(write: Callable[[IO[bytes]], object]) -> Callable[[IO[bytes]], object]:
+    """``write`` run on memory first, then copied out: a zip writer that meets a full disk half-way
+    otherwise fails again as it is discarded ('seek of closed file')."""
+
+    def copy(stream: IO[bytes]) -> None:
+        buffer = io.BytesIO()
+        write(buffer)
+        stream.write(buffer.getbuffer())
+
+    return copy
 
 
 def report_summary(result: Any) -> str:
@@ -122,13 +185,24 @@ def report_summary(result: Any) -> str:
 
 
 def say(message: str, quiet: bool = False) -> None:
-    """A message for people: stderr, silenced by --quiet."""
+    """A message for people: stderr, silenced by --quiet; control characters made harmless."""
     if not quiet:
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
+
+
+#: Set by --debug or SHEETKIT_DEBUG=1: an internal error prints its traceback (see :func:`main`).
+_debug = os.environ.get("SHEETKIT_DEBUG") == "1"
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    global _debug
+    _debug = _debug or value
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="sheetkit")
+@click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug,
+              help="On an internal error, print the full traceback (also SHEETKIT_DEBUG=1).")
 def cli() -> None:
     """Track follow-ups after informational interviews and networking.
 
@@ -140,7 +214,7 @@ def cli() -> None:
 
 
 def _tracker_argument(f: F) -> F:
-    return click.argument("tracker", type=click.Path(dir_okay=True, path_type=Path))(f)
+    return click.argument("tracker", type=click.Path(dir_okay=True, readable=False, path_type=Path))(f)
 
 
 @cli.command()
@@ -165,8 +239,8 @@ def check(tracker: Path, output_format: str, config_path: Path | None) -> None:
         click.echo(result.to_json())
     else:
         for line in result.lines():
-            click.echo(line)
-        click.echo(result.summary(), err=True)
+            click.echo(printable(line))
+        say(result.summary())
     if not result.ok:
         sys.exit(1)
 
@@ -201,34 +275,20 @@ def report(
         sheetkit report sample_data/tracker.xlsx --as-of 2026-11-22
         sheetkit report tracker.xlsx --format json -o - | jq .stats.response_rate
     """
-    from sheetkit.reader import start_reading
-
-    destination = output or tracker.with_name(f"{tracker.stem}-report.{output_format}")
-    to_stdout = str(destination) == "-"
-    if to_stdout and output_format == "xlsx":
-        raise click.BadParameter("XLSX is binary and cannot go to stdout; give a file name", param_hint="-o")
-    if not to_stdout:
-        check_destination(destination, force=force, inputs=[tracker], refreshable=True)
+    destination = output_destination(output, tracker.with_name(f"{tracker.stem}-report.{output_format}"),
+                                     output_format=output_format, force=force, inputs=[tracker])
     config = load_config(config_path)
-    # The workbook is checked and parsed in a thread (python-calamine parses without holding
-    # the GIL) while this thread imports pandas and Jinja2: on two cores they overlap.
-    loading = start_reading(tracker, config)
-    from sheetkit.render import render_html, render_html_to, render_json, write_xlsx
+    from sheetkit.render import render_html_to, render_json, write_xlsx
     from sheetkit.report import build_report
 
-    result = build_report(tracker, config, as_of, raw=loading.result())
+    result = build_report(tracker, config, as_of)
     if output_format == "xlsx":
-        write_atomic(destination, lambda stream: write_xlsx(result, stream))
-    elif output_format == "html" and not to_stdout:
+        where = deliver(destination, xlsx_writer(lambda stream: write_xlsx(result, stream)))
+    elif output_format == "html":
         # Written a piece at a time: a 100,000-contact page is never held whole in memory.
-        write_text_atomic(destination, lambda stream: render_html_to(result, stream, templates_dir))
+        where = deliver(destination, as_utf8(lambda stream: render_html_to(result, stream, templates_dir)))
     else:
-        text = render_json(result) if output_format == "json" else render_html(result, templates_dir)
-        if to_stdout:
-            click.echo(text, nl=False)
-        else:
-            write_bytes_atomic(destination, text.encode("utf-8"))
-    where = "stdout" if to_stdout else str(destination)
+        where = deliver(destination, as_utf8(lambda stream: stream.write(render_json(result))))
     say(f"{tracker}: {report_summary(result)}; report: {where}", quiet)
 
 
@@ -236,7 +296,7 @@ def report(
 @click.argument("out", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--student", help="The student's name, shown on the Start Here sheet.")
 @click.option("--institution", help="The institution's name (default: the config's [institution] name).")
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, readable=False, path_type=Path),
               help="CSV with a Name column (Email optional): one workbook per student.")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the roster's workbooks; created if missing.")
@@ -272,6 +332,8 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
     if out is None or out_dir is not None:
         raise click.UsageError("give the new workbook's file name (sheetkit new tracker.xlsx), "
                                "or --roster FILE with --out-dir DIR")
+    if out.suffix.lower() != ".xlsx":
+        raise click.ClickException(f"{out}: a tracker must be an .xlsx file; name it {out.stem or out.name}.xlsx")
     config = load_config(config_path)
     check_destination(out, force=force)
     template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
@@ -282,8 +344,12 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
 
 def _new_from_roster(roster: Path, out_dir: Path, config_path: Path | None, institution: str | None,
                      cache_dir: Path | None, *, force: bool, quiet: bool) -> None:
-    """One workbook per roster student; every destination is checked before the first is written."""
-    from sheetkit.errors import OutputError
+    """One workbook per roster student; every destination is checked before the first is written.
+
+    A workbook already there exactly as this run would write it (an earlier
+    run that stopped part-way) is kept, so running the command again finishes the job.
+    """
+    from sheetkit.output import same_workbook
     from sheetkit.roster import read_roster
     from sheetkit.workbook import TrackerTemplate
 
@@ -292,16 +358,32 @@ def _new_from_roster(roster: Path, out_dir: Path, config_path: Path | None, inst
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror}); choose another --out-dir") from None
-    for student in students:
-        check_destination(out_dir / student.file_name, force=force)
+        raise OutputError(os_error_message(exc, out_dir)) from None
     template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
+    done = set()
+    for student in students:
+        destination = out_dir / student.file_name
+        if same_workbook(destination, template.render(student.name, student.email)):
+            done.add(student.file_name)
+        else:
+            check_destination(destination, force=force)
+    written = 0
     for number, student in enumerate(students, start=1):
         destination = out_dir / student.file_name
-        write_bytes_atomic(destination, template.render(student.name, student.email))
+        if student.file_name in done:
+            say(f"[{number}/{len(students)}] {student.name}: {destination} is already there", quiet)
+            continue
+        try:
+            write_bytes_atomic(destination, template.render(student.name, student.email))
+        except OSError as exc:
+            raise OutputError(f"{os_error_message(exc)}. {written} of {len(students)} workbooks were written "
+                              f"before it (listed above); once that is fixed, run the same command again: "
+                              "the workbooks already there are kept and the rest written") from None
+        written += 1
         click.echo(destination)
         say(f"[{number}/{len(students)}] {student.name}", quiet)
-    say(f"Wrote {len(students)} workbooks to {out_dir}", quiet)
+    kept = f" ({len(done)} already there)" if done else ""
+    say(f"Wrote {written} workbooks to {out_dir}{kept}", quiet)
 
 
 def _parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.time | None:
@@ -318,7 +400,7 @@ def _parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -
 @_tracker_argument
 @output_option
 @as_of_option
-@click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
+@click.option("--days", type=click.IntRange(min=0, max=MAX_REMIND_DAYS), default=30, show_default=True,
               help="Remind of follow-ups due within this many days (overdue ones always).")
 @click.option("--time", "at", metavar="HH:MM", callback=_parse_time,
               help="Timed events at this local time instead of all-day events.")
@@ -357,18 +439,12 @@ def remind(
     from sheetkit.remind import plan_reminders, render_calendar
     from sheetkit.report import build_report
 
-    destination = output or tracker.with_name(f"{tracker.stem}-reminders.ics")
-    to_stdout = str(destination) == "-"
-    if not to_stdout:
-        check_destination(destination, force=force, inputs=[tracker], refreshable=True)
+    destination = output_destination(output, tracker.with_name(f"{tracker.stem}-reminders.ics"),
+                                     output_format="ics", force=force, inputs=[tracker])
     plan = plan_reminders(build_report(tracker, load_config(config_path), as_of), days)
     drafts = build_drafts(plan, templates_dir) if drafts_dir else []
     calendar = render_calendar(plan, at=at)
-    if to_stdout:
-        click.echo(calendar, nl=False)
-    else:
-        write_bytes_atomic(destination, calendar)
-    where = "stdout" if to_stdout else str(destination)
+    where = deliver(destination, lambda stream: stream.write(calendar))
     say(f"{tracker}: {len(plan.overdue)} overdue, {len(plan.upcoming)} due in the next {days} days; "
         f"calendar: {where}", quiet)
     if drafts_dir:
@@ -387,11 +463,21 @@ def remind(
 @as_of_option
 @config_option
 @templates_option
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The class roster CSV (as for `sheetkit new --roster`): every student on it is listed, "
+                   "those with nothing handed in too.")
+@click.option("--since", "since_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="PREVIOUS.json",
+              help="An earlier run's JSON (--format json): show who fell behind, recovered, started or went quiet.")
+@click.option("--nudge-list", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv",
+              help="Also write a mail-merge CSV of the students who need a nudge (name, email, status, reason).")
 @click.option("--anonymize", is_flag=True,
               help="Show students as stable pseudonyms ('Student 7F3A9C') and hide file names. "
                    "Set SHEETKIT_PSEUDONYM_KEY to a secret to make them impossible to recompute.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), show_default="number of CPUs",
               help="Workbooks read in parallel, one per process.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help='Read the workbooks on a Dask cluster, e.g. tcp://10.0.0.5:8786 (pip install "sheetkit[dask]").')
 @force_option
 @quiet_option
 @user_errors
@@ -402,8 +488,12 @@ def cohort(
     as_of: dt.date,
     config_path: Path | None,
     templates_dir: Path | None,
+    roster: Path | None,
+    since_path: Path | None,
+    nudge_list: Path | None,
     anonymize: bool,
     jobs: int | None,
+    scheduler: str | None,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -417,50 +507,79 @@ def cohort(
 
     \b
     Example:
-        sheetkit cohort submissions/ --as-of 2026-11-22
+        sheetkit cohort submissions/ --roster class.csv --nudge-list nudge.csv
+        sheetkit cohort submissions/ --format json -o week-48.json --since week-47.json
         sheetkit cohort "uploads/**/*.xlsx" --anonymize --format json -o -
     """
     import contextlib
-    import os
 
-    from sheetkit.cohort import (DEFAULT_PSEUDONYM_KEY, anonymize_cohort, build_cohort, find_workbooks,
-                                 render_cohort_html, render_cohort_json, write_cohort_xlsx)
+    from sheetkit import cohort as cohorts
+    from sheetkit.roster import read_roster
 
+    if nudge_list and anonymize:
+        raise click.UsageError("--nudge-list names students for you to write to; it cannot be combined with "
+                               "--anonymize (run once without it for the list)")
     config = load_config(config_path)
-    destination = output or Path(f"cohort-report.{output_format}")
-    to_stdout = str(destination) == "-"
-    if to_stdout and output_format == "xlsx":
-        raise click.BadParameter("XLSX is binary and cannot go to stdout; give a file name", param_hint="-o")
-    workbooks = find_workbooks(paths)
-    if not to_stdout:
-        check_destination(destination, force=force, inputs=workbooks, refreshable=True)
+    secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
+    key = secret.encode("utf-8") if secret else cohorts.DEFAULT_PSEUDONYM_KEY
+    students = read_roster(roster) if roster else None
+    earlier = cohorts.read_earlier_run(since_path, key) if since_path else None
+    found = cohorts.find_submissions(paths)
+    for own in found.own_outputs:
+        say(printable(f"{own}: skipped, an earlier `sheetkit cohort` output"), quiet)
+    destination = output_destination(output, Path(f"cohort-report.{output_format}"),
+                                     output_format=output_format, force=force, inputs=found.workbooks)
+    if nudge_list:
+        check_destination(nudge_list, force=force, inputs=found.workbooks)
     show_progress = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=len(workbooks), label="Reading workbooks", file=sys.stderr) if show_progress \
-            else contextlib.nullcontext() as bar:
-        result = build_cohort(workbooks, config, as_of, jobs=jobs, progress=bar.update if bar else None)
+    with click.progressbar(length=len(found.workbooks), label="Reading workbooks", file=sys.stderr) \
+            if show_progress else contextlib.nullcontext() as bar:
+        result = cohorts.build_cohort(found, config, as_of, jobs=jobs, progress=bar.update if bar else None,
+                                      roster=students, scheduler=scheduler)
+    for failure in result.failed:  # real paths, even with --anonymize: the adviser needs to know whose file
+        click.echo(printable(f"{failure.file}: {failure.error}"), err=True)
+    if not result.handed_in:
+        raise click.ClickException(f"no workbook could be read ({len(found.workbooks)} tried; the reasons are above)")
+    if earlier:
+        result = cohorts.compare_with(result, earlier, key)
+    if nudge_list:
+        write_atomic(nudge_list, as_utf8(lambda stream: cohorts.write_nudge_csv(result, stream)))
     if anonymize:
-        secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
-        result = anonymize_cohort(result, secret.encode("utf-8") if secret else DEFAULT_PSEUDONYM_KEY)
-    for failure in result.failed:
-        click.echo(f"{failure.file}: {failure.error}", err=True)
-    if not result.students:
-        raise click.ClickException(f"no workbook could be read ({len(workbooks)} tried; the reasons are above)")
+        result = cohorts.anonymize_cohort(result, key)
     if output_format == "xlsx":
-        write_atomic(destination, lambda stream: write_cohort_xlsx(result, stream, config.branding))
+        where = deliver(destination, xlsx_writer(
+            lambda stream: cohorts.write_cohort_xlsx(result, stream, config.branding)))
     else:
-        text = render_cohort_json(result) if output_format == "json" else \
-            render_cohort_html(result, config.branding, templates_dir)
-        if to_stdout:
-            click.echo(text, nl=False)
-        else:
-            write_bytes_atomic(destination, text.encode("utf-8"))
-    say(f"cohort: {result.summary()}; report: {'stdout' if to_stdout else destination}", quiet)
+        text = cohorts.render_cohort_json(result) if output_format == "json" else \
+            cohorts.render_cohort_html(result, config.branding, templates_dir)
+        where = deliver(destination, as_utf8(lambda stream: stream.write(text)))
+    say(f"cohort: {result.summary()}; report: {where}", quiet)
     if result.failed:
         sys.exit(3)
 
 
+#: Exit code of an unexpected internal error (a bug), as sysexits.h's EX_SOFTWARE.
+EXIT_INTERNAL_ERROR = 70
+#: Signals that stop a run the way Ctrl-C does: temporary files removed, earlier outputs left as they were.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(BaseException):
+    """Raised in the main thread when a stop signal arrives, so every ``finally`` and cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def main() -> None:
     """The console entry point: run the command, then leave without the interpreter's teardown.
+
+    This is the one place that catches everything: a stop signal (SIGINT,
+    SIGTERM, SIGHUP) unwinds the command, removing its temporary files, and
+    exits with 128 + the signal's number, as a shell expects; an error that
+    is not the user's is one line saying so (the traceback with --debug or
+    SHEETKIT_DEBUG=1) and exit code 70.
 
     Every output file is written and closed (atomically) by the time a command
     returns; what is left is the interpreter freeing each object one by one
@@ -470,10 +589,35 @@ def main() -> None:
     exit code. Library use, and tests through Click's runner, call ``cli`` and
     are not affected.
     """
+    main_process = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        if os.getpid() != main_process:  # a worker process forked by `cohort --jobs`: end as the signal says
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        for each in STOP_SIGNALS:  # a second signal must not interrupt the cleanup of the first
+            signal.signal(each, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
     try:
         cli.main(prog_name="sheetkit")
     except SystemExit as exc:
         code = exc.code
+    except Stopped as exc:
+        code = 128 + exc.signum
+    except MemoryError:
+        code = "sheetkit: out of memory; close other programs, or split the input, and try again"
+    except Exception as exc:  # noqa: BLE001 - the boundary for bugs: one line instead of a traceback
+        if _debug:
+            traceback.print_exc()
+        else:
+            click.echo(printable(f"sheetkit: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+                                 "sheetkit, not a problem with your files; run the command again with --debug "
+                                 "(or SHEETKIT_DEBUG=1) to see the details, and report them."), err=True)
+        code = EXIT_INTERNAL_ERROR
     else:  # pragma: no cover - click's standalone mode always ends in SystemExit
         code = 0
     _exit_now(code)
@@ -486,15 +630,20 @@ def _exit_now(code: int | str | None) -> None:
         click.echo(code, err=True)
         code = 1
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except (BrokenPipeError, ValueError):  # the reader went away (`| head`), or stdout was closed
         pass
+    except OSError as exc:  # e.g. stdout is a full disk, as `> /dev/full`
+        click.echo(os_error_message(exc, "stdout"), err=True)
+        code = code or 1
     try:
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except OSError:
         pass
     os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -4,21 +4,24 @@ It is a map/reduce over workbook files, with the same engine as `sheetkit report
 
 * **map** — :func:`summarise_workbook` reads ONE workbook with
   :func:`~sheetkit.report.build_report` and boils the report down to a small,
-  picklable :class:`StudentSummary`. A summary carries counts, rates and
-  dates only, never a contact's name, email or notes, so contact details never
-  leave a student's own report. A file the reader rejects (any
-  :class:`~sheetkit.errors.SheetkitError`) becomes a :class:`FailedFile` with
-  its one-line reason; any other exception is a bug and propagates.
-* **reduce** — :func:`merge_summaries` keeps the newest file per student, sums
-  the figures and returns a :class:`Cohort`.
+  picklable :class:`StudentSummary`. A summary carries counts, rates, dates
+  and the student's own email, never a contact's name, email or notes, so
+  contact details never leave a student's own report. A file the reader
+  rejects (any :class:`~sheetkit.errors.SheetkitError`) becomes a
+  :class:`FailedFile` with its one-line reason; any other exception is a bug
+  and propagates.
+* **reduce** — :func:`merge_summaries` matches submissions to the roster,
+  keeps the newest file per student, sums the figures and returns a
+  :class:`Cohort`; :func:`compare_with` adds the change since an earlier run,
+  :func:`nudge_rows` picks the students to write to.
 
 :func:`build_cohort` runs the map in worker processes (or in-process for one
-job) and the reduce in the caller. A larger system could map
-:func:`summarise_workbook` over file paths on any distributed engine and reduce
-with :func:`merge_summaries`.
+job), or on a Dask cluster (:mod:`sheetkit.cluster`), and the reduce in the caller.
 
 **Status** of a student as of the report date, first match wins:
 
+* ``nothing handed in`` — on the roster (``--roster``), but no readable tracker
+  of theirs was found.
 * ``not started`` — the Contacts sheet has no contacts.
 * ``gone quiet`` — nothing recorded in the last :data:`QUIET_AFTER_DAYS` (30)
   days: no touchpoint and no meeting date (Date met) that recent. Dates after
@@ -33,14 +36,18 @@ sheet) and, when that is blank, from the file name (see
 :func:`student_from_file_name`). Two files for the same name (case and
 punctuation ignored) are duplicate submissions: the one modified last wins,
 ties going to the path that sorts last, and the others are listed as
-superseded.
+superseded. With a roster, a submission belongs to the roster student whose
+email is the one on the workbook's Start Here, else whose name folds the same
+(:func:`student_key`); it then shows the roster's spelling of the name.
 """
 
 from __future__ import annotations
 
 import base64
 import concurrent.futures as futures
+import csv
 import datetime as dt
+import errno
 import functools
 import glob
 import hashlib
@@ -49,10 +56,12 @@ import itertools
 import json
 import os
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from typing import IO, Any
 
 import numpy as np
@@ -60,10 +69,13 @@ import numpy as np
 from sheetkit import __version__
 from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
+from sheetkit.model import Tracker
+from sheetkit.output import is_sheetkit_output
 from sheetkit.policy import NAT
+from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
 from sheetkit.report import Report, build_report
-from sheetkit.spec import normalize_label
+from sheetkit.roster import RosterStudent
 from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED
 
 COHORT_SCHEMA = "sheetkit.cohort/1"
@@ -72,14 +84,22 @@ COHORT_SCHEMA = "sheetkit.cohort/1"
 QUIET_AFTER_DAYS = 30
 #: A student whose oldest overdue follow-up is later than this many days is behind.
 BEHIND_AFTER_DAYS = 7
+#: The status of a roster student with no readable submission.
+NOTHING_HANDED_IN = "nothing handed in"
 #: Statuses, most in need of a nudge first: the order of the student table.
-STATUSES: tuple[str, ...] = ("not started", "gone quiet", "behind", "on track")
+STATUSES: tuple[str, ...] = (NOTHING_HANDED_IN, "not started", "gone quiet", "behind", "on track")
+#: Statuses that call for a message from the adviser: the rows of the nudge list.
+NEEDS_A_NUDGE: tuple[str, ...] = STATUSES[:4]
 
 #: File name endings searched for in folders and glob matches.
 WORKBOOK_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm")
 #: Channel or purpose values typed outside the dropdown lists are counted under this label,
 #: since free text in those cells could hold anything (even a contact's name).
 NOT_IN_LIST = "(not in the list)"
+#: Why a sheetkit report handed in instead of a tracker is not read.
+REPORT_NOT_TRACKER = "a sheetkit report, not a tracker; ask the student to hand in the tracker workbook itself"
+#: The title in a cohort XLSX's document properties: how a later run knows its own output.
+COHORT_XLSX_TITLE = "sheetkit cohort"
 
 #: The key pseudonyms are made with when no secret key is given (see :func:`pseudonym`).
 DEFAULT_PSEUDONYM_KEY = b"sheetkit cohort pseudonyms 1"
@@ -96,53 +116,114 @@ class CohortInputError(SheetkitError):
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
-def find_workbooks(paths: Iterable[str]) -> list[Path]:
-    """Every workbook that ``paths`` name, each once, in the order found.
+@dataclass
+class Submissions:
+    """What the PATHs of `sheetkit cohort` hold.
+
+    ``workbooks`` are read; ``refused`` are listed as failed without being
+    opened as trackers (special files, broken links, sheetkit reports);
+    ``own_outputs`` are earlier cohort XLSX files, set aside.
+    """
+
+    workbooks: list[Path] = field(default_factory=list)
+    refused: list[FailedFile] = field(default_factory=list)
+    own_outputs: list[Path] = field(default_factory=list)
+
+
+def find_submissions(paths: Iterable[str]) -> Submissions:
+    """Every submission that ``paths`` name, each once, in the order found.
 
     A path may be a file (taken as given), a folder (searched recursively) or a
     glob pattern such as ``"uploads/**/*.xlsx"`` (expanded here, so quoting works
     the same on every shell). In folders and glob matches only ``.xlsx`` and
     ``.xlsm`` files count; Office lock files (``~$*``), hidden files and folders
-    (``.*``, ``__MACOSX``) and sheetkit's own outputs (``*-report.xlsx``) are skipped.
+    (``.*``, ``__MACOSX``) are skipped. Only regular files are opened, so a
+    named pipe or device is never waited on; sheetkit's own outputs are known by
+    their generator mark (:func:`~sheetkit.output.is_sheetkit_output`), not by name.
     """
-    found: dict[Path, Path] = {}
+    found: dict[str, Path] = {}
+    submissions = Submissions()
     for text in paths:
         target = Path(text)
-        if target.is_file():
+        if target.is_dir():
+            candidates = _search(target, submissions.refused)
+        elif os.path.lexists(text):
             candidates = [target]
-        elif target.is_dir():
-            candidates = _search(target)
         elif _GLOB_CHARS.search(text):
             matches = [Path(match) for match in sorted(glob.glob(text, recursive=True))]
             if not matches:
                 raise CohortInputError(f"{text}: the pattern matches no file; check the folder and the spelling")
-            candidates = [p for match in matches for p in (_search(match) if match.is_dir() else [match])
-                          if _is_workbook(p)]
+            candidates = [p for match in matches for p in
+                          (_search(match, submissions.refused) if match.is_dir() else [match]) if _is_workbook(p)]
         else:
             raise CohortInputError(f"{text}: no such file or folder; check the path")
         for candidate in candidates:
-            found.setdefault(candidate.resolve(), candidate)
+            # One file reached by several paths (a glob through a linked folder) is named by the shortest.
+            known = found.setdefault(os.path.realpath(candidate), candidate)
+            if len(str(candidate)) < len(str(known)):
+                found[os.path.realpath(candidate)] = candidate
+    for path in found.values():
+        refusal = _refusal(path)
+        if refusal == "own output":
+            submissions.own_outputs.append(path)
+        elif refusal:
+            submissions.refused.append(FailedFile(str(path), refusal))
+        else:
+            submissions.workbooks.append(path)
     if not found:
         raise CohortInputError(
             f"no .xlsx or .xlsm workbooks in {', '.join(paths)}; give the folder the submissions were saved to"
         )
-    return list(found.values())
+    return submissions
 
 
-def _search(folder: Path) -> list[Path]:
+def _search(folder: Path, refused: list[FailedFile]) -> list[Path]:
+    def unreadable(error: OSError) -> None:
+        refused.append(FailedFile(str(error.filename), f"folder {_os_reason(error)}"))
+
     workbooks: list[Path] = []
-    for root, folders, files in os.walk(folder):
+    for root, folders, files in os.walk(folder, onerror=unreadable):
         folders[:] = sorted(name for name in folders if not name.startswith(".") and name != "__MACOSX")
         workbooks.extend(Path(root, name) for name in sorted(files) if _is_workbook(Path(name)))
     return workbooks
 
 
 def _is_workbook(path: Path) -> bool:
-    return (
-        path.suffix.lower() in WORKBOOK_SUFFIXES
-        and not path.name.startswith(("~$", "."))
-        and not path.stem.lower().endswith("-report")
-    )
+    return path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", "."))
+
+
+_SPECIAL_FILES = ((S_ISFIFO, "a named pipe (FIFO)"), (S_ISSOCK, "a socket"), (S_ISCHR, "a device"),
+                  (S_ISBLK, "a device"))
+
+
+def _refusal(path: Path) -> str | None:
+    """Why ``path`` is not read as a tracker ("own output" for an earlier cohort XLSX), or None to read it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        return _os_reason(error)
+    if not S_ISREG(mode):
+        kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
+        return f"{kind}, not a workbook file; only regular files are read"
+    if not is_sheetkit_output(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return REPORT_NOT_TRACKER
+    return "own output" if f"<dc:title>{COHORT_XLSX_TITLE}</dc:title>".encode() in core else REPORT_NOT_TRACKER
+
+
+def _os_reason(error: OSError) -> str:
+    """An operating system's refusal in plain words, with what to do about it."""
+    if error.errno == errno.ELOOP:
+        return "a symbolic link that loops back on itself; fix or delete the link"
+    if error.errno == errno.ENOENT:
+        return "a symbolic link to nothing (its target is gone); fix or delete the link"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read (permission denied); ask for read access"
+    return f"cannot be read ({(error.strerror or str(error)).lower()})"
 
 
 # ---- naming the student --------------------------------------------------------------------
@@ -202,7 +283,7 @@ def _tidy_name(text: str) -> str:
 
 def student_key(name: str) -> str:
     """The folded name duplicate submissions are matched on: 'Jane  DOE' and 'jane doe' are one student."""
-    return normalize_label(name) or name
+    return fold_name(name) or name
 
 
 # ---- the map: one workbook, one summary ----------------------------------------------------
@@ -246,12 +327,18 @@ class StudentSummary:
     by_purpose: dict[str, dict[str, Any]]
     weekly: dict[str, tuple[int, int]]
     superseded: tuple[str, ...] = ()
+    #: The student's own email (roster, else Start Here): for the nudge list only, never in the JSON.
+    email: str | None = None
+    #: With a roster: whether the student is on it; None without a roster.
+    on_roster: bool | None = None
+    #: With ``--since``: what changed since the earlier run.
+    since: Change | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The student's entry in the ``sheetkit.cohort/1`` document."""
-        return {
+        entry = {
             "student": self.student,
-            "file": self.file,
+            "file": self.file or None,
             "contacts": self.contacts,
             "meetings": self.meetings,
             "sent": self.sent,
@@ -264,7 +351,7 @@ class StudentSummary:
             "status": self.status,
             "reason": self.reason,
             "student_from": self.student_from,
-            "modified": dt.datetime.fromtimestamp(self.modified).isoformat(timespec="seconds"),
+            "modified": dt.datetime.fromtimestamp(self.modified).isoformat(timespec="seconds") if self.file else None,
             "superseded": list(self.superseded),
             "received": self.received,
             "thank_you_within_1_day_rate": self.thank_you_within_1_day_rate,
@@ -276,6 +363,16 @@ class StudentSummary:
             "weekly_activity": [{"week": week, "sent": sent, "received": received}
                                 for week, (sent, received) in sorted(self.weekly.items())],
         }
+        if self.on_roster is not None:
+            entry["on_roster"] = self.on_roster
+        if self.since is not None:
+            entry["since"] = self.since.to_json()
+        return entry
+
+    @property
+    def file_name(self) -> str:
+        """The submission's file name without its folders ('' when nothing was handed in)."""
+        return Path(self.file).name if self.file else ""
 
 
 @dataclass(frozen=True)
@@ -299,7 +396,12 @@ def summarise_workbook(path: Path, config: Config, as_of: dt.date) -> StudentSum
         report = build_report(path, config, as_of)
     except SheetkitError as exc:
         return FailedFile(str(path), " ".join(str(exc).removeprefix(f"{path}: ").split()))
-    return summarise_report(report)
+    return replace(summarise_report(report), email=student_email(report.tracker))
+
+
+def student_email(tracker: Tracker) -> str | None:
+    """The student's own email, as typed on the workbook's Start Here sheet (for roster matching and nudges)."""
+    return tracker.email.strip() if tracker.email and tracker.email.strip() else None
 
 
 def summarise_report(report: Report) -> StudentSummary:
@@ -366,7 +468,8 @@ def student_status(
 ) -> tuple[str, str]:
     """The student's status and its reason in plain words (the thresholds are in the module docstring)."""
     late = (as_of - oldest_overdue).days if oldest_overdue else 0
-    owed = f"{_plural(overdue, 'follow-up')} overdue, the oldest due {_iso(oldest_overdue)} ({late} days ago)"
+    owed = (f"{_plural(overdue, 'follow-up')} overdue, "
+            f"the oldest due {_iso(oldest_overdue)} ({_plural(late, 'day')} ago)")
     if contacts == 0:
         return "not started", "no contacts in the workbook yet"
     if last_activity is None:
@@ -428,17 +531,75 @@ def summarise_all(
 
 
 def build_cohort(
-    paths: Sequence[Path],
+    submissions: Submissions,
     config: Config,
     as_of: dt.date,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    roster: Sequence[RosterStudent] | None = None,
+    scheduler: str | None = None,
 ) -> Cohort:
-    """Summarise every workbook (the map, in ``jobs`` processes) and add them up (the reduce)."""
-    return merge_summaries(summarise_all(paths, config, as_of, jobs, progress), as_of)
+    """Summarise every workbook (the map: in ``jobs`` processes, or on the Dask ``scheduler``) and add them up.
+
+    Files refused before reading are listed among the failed; with a
+    ``roster``, every roster student appears (see :func:`merge_summaries`).
+    """
+    if scheduler:
+        from sheetkit.cluster import summarise_on_cluster
+
+        results = summarise_on_cluster(submissions.workbooks, config, as_of, scheduler, progress)
+    else:
+        results = summarise_all(submissions.workbooks, config, as_of, jobs, progress)
+    return merge_summaries(itertools.chain(submissions.refused, results), as_of, roster)
 
 
 # ---- the reduce: many summaries, one cohort ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """What moved for one student since an earlier run (``--since``).
+
+    ``status_then`` is None for a student the earlier run did not list; the
+    differences (now minus then) are then None too. ``movement`` is one of
+    :data:`MOVEMENTS`, "new", or None when nothing worth a headline changed.
+    """
+
+    status_then: str | None
+    sent: int | None
+    replied: int | None
+    overdue: int | None
+    movement: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status_then": self.status_then, "sent": self.sent, "replied": self.replied,
+                "overdue": self.overdue, "movement": self.movement}
+
+    @property
+    def moves(self) -> str:
+        """The figures that moved, for the page: '+2 sent · +1 replied · overdue -1' ('' when none did)."""
+        parts = [f"{self.sent:+d} sent" if self.sent else "", f"{self.replied:+d} replied" if self.replied else "",
+                 f"overdue {self.overdue:+d}" if self.overdue else ""]
+        return " · ".join(part for part in parts if part)
+
+
+#: Headline movements between two runs, as (name, statuses then, statuses now), in the page's order.
+MOVEMENTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("fell behind", ("on track",), ("behind",)),
+    ("went quiet", ("on track", "behind"), ("gone quiet",)),
+    ("recovered", ("behind", "gone quiet"), ("on track",)),
+    ("started", (NOTHING_HANDED_IN, "not started"), ("gone quiet", "behind", "on track")),
+)
+
+
+@dataclass(frozen=True)
+class EarlierRun:
+    """An earlier ``sheetkit.cohort/1`` document, its students keyed for matching (see :func:`read_earlier_run`)."""
+
+    as_of: dt.date
+    anonymized: bool
+    students: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -450,10 +611,15 @@ class Cohort:
     totals: dict[str, Any]
     failed: list[FailedFile] = field(default_factory=list)
     anonymized: bool = False
+    with_roster: bool = False
+    #: The earlier run's date, with ``--since``.
+    since: dt.date | None = None
+    #: Students of the earlier run that this run does not list.
+    earlier_not_found: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The ``sheetkit.cohort/1`` document."""
-        return {
+        document = {
             "schema": COHORT_SCHEMA,
             "generator": f"sheetkit {__version__}",
             "as_of": self.as_of.isoformat(),
@@ -463,23 +629,53 @@ class Cohort:
             "totals": self.totals,
             "failed": [f.to_json() for f in self.failed],
             "benchmarks": THANK_YOU_BENCHMARKS,
+            "with_roster": self.with_roster,
         }
+        if self.since:
+            document["since"] = {
+                "as_of": self.since.isoformat(),
+                "movements": {name: len(self.moved(name)) for name, _, _ in MOVEMENTS},
+                "new": len(self.moved("new")),
+                "earlier_not_found": self.earlier_not_found,
+            }
+        return document
+
+    def moved(self, movement: str) -> list[StudentSummary]:
+        """The students whose change since the earlier run is ``movement`` ("fell behind", "new"...)."""
+        return [s for s in self.students if s.since and s.since.movement == movement]
+
+    @property
+    def handed_in(self) -> int:
+        return sum(1 for s in self.students if s.status != NOTHING_HANDED_IN)
 
     def summary(self) -> str:
         """'40 students: 25 on track, 8 behind, 5 gone quiet, 2 not started; response rate 41%; 2 files unreadable'."""
         totals = self.totals
-        counts = ", ".join(f"{totals['status'][status]} {status}" for status in reversed(STATUSES))
+        shown = STATUSES if self.with_roster else STATUSES[1:]
+        counts = ", ".join(f"{totals['status'][status]} {status}" for status in reversed(shown))
         text = (f"{_plural(totals['students'], 'student')}: {counts}; response rate "
                 f"{percent(totals['response_rate'])} ({totals['replied']} of {totals['sent']} sent)")
+        if totals["not_on_roster"]:
+            text += f"; {_plural(totals['not_on_roster'], 'student')} not on the roster"
         if totals["superseded"]:
             text += f"; {_plural(totals['superseded'], 'older submission')} set aside"
         if self.failed:
             text += f"; {_plural(len(self.failed), 'file')} could not be read"
+        if self.since:
+            moved = ", ".join(f"{len(self.moved(name))} {name}" for name, _, _ in MOVEMENTS)
+            text += f"; since {self.since.isoformat()}: {moved}"
         return text
 
 
-def merge_summaries(results: Iterable[StudentSummary | FailedFile], as_of: dt.date) -> Cohort:
-    """The reduce step: newest submission per student, students in status order, totals summed."""
+def merge_summaries(
+    results: Iterable[StudentSummary | FailedFile], as_of: dt.date, roster: Sequence[RosterStudent] | None = None
+) -> Cohort:
+    """The reduce step: newest submission per student, students in status order, totals summed.
+
+    With a ``roster``, each submission is matched to its roster student (see
+    :class:`RosterMatch`); roster students with no submission get the status
+    :data:`NOTHING_HANDED_IN`.
+    """
     failed: list[FailedFile] = []
     newest: dict[str, StudentSummary] = {}
     older: dict[str, list[str]] = {}
@@ -489,15 +685,63 @@ def merge_summaries(results: Iterable[StudentSummary | FailedFile], as_of: dt.da
             failed.append(result)
         else:
             summaries.append(result)
+    matcher = RosterMatch(roster) if roster is not None else None
     for summary in sorted(summaries, key=lambda s: (s.modified, s.file)):
-        key = student_key(summary.student)
+        key, summary = matcher.claim(summary) if matcher else (student_key(summary.student), summary)
         if key in newest:
             older.setdefault(key, []).append(newest[key].file)
         newest[key] = summary
     students = [replace(s, superseded=tuple(sorted(older.get(key, ())))) for key, s in newest.items()]
+    if matcher:
+        students += [nothing_handed_in(student) for key, student in matcher.keys.items() if key not in newest]
     students.sort(key=_severity)
     failed.sort(key=lambda f: f.file)
-    return Cohort(as_of, students, cohort_totals(students, superseded=sum(map(len, older.values()))), failed)
+    return Cohort(as_of, students, cohort_totals(students, superseded=sum(map(len, older.values()))), failed,
+                  with_roster=roster is not None)
+
+
+class RosterMatch:
+    """Which roster student a submission belongs to: by the email on its Start Here, else by the folded name.
+
+    Emails are compared without regard to case. A name guessed from a file
+    name has lost its punctuation ("Okonkwo-Bergström" became "Okonkwo
+    Bergström"), so it is also compared with the roster's names tidied the same
+    way. A name that two roster rows share goes to the first of them; their
+    emails tell them apart.
+    """
+
+    def __init__(self, roster: Sequence[RosterStudent]) -> None:
+        self.keys: dict[str, RosterStudent] = {f"roster row {s.row}": s for s in roster}
+        self._by_email: dict[str, str] = {}
+        self._by_name: dict[str, str] = {}
+        self._by_file_name: dict[str, str] = {}
+        for key, student in self.keys.items():
+            if student.email:
+                self._by_email.setdefault(student.email.casefold(), key)
+            self._by_name.setdefault(student_key(student.name), key)
+            self._by_file_name.setdefault(student_key(_tidy_name(student.name)), key)
+
+    def claim(self, summary: StudentSummary) -> tuple[str, StudentSummary]:
+        """The submission's student key, and the summary named and flagged as the roster has it."""
+        key = self._by_email.get(summary.email.casefold()) if summary.email else None
+        key = key or self._by_name.get(student_key(summary.student))
+        if key is None and summary.student_from == "file name":
+            key = self._by_file_name.get(student_key(summary.student))
+        if key is None:
+            return student_key(summary.student), replace(summary, on_roster=False)
+        student = self.keys[key]
+        return key, replace(summary, student=student.name, email=student.email or summary.email, on_roster=True)
+
+
+def nothing_handed_in(student: RosterStudent) -> StudentSummary:
+    """The entry of a roster student whose tracker was not among the files read."""
+    return StudentSummary(
+        student=student.name, student_from="roster", file="", modified=0.0, contacts=0, meetings=0, sent=0,
+        received=0, replied=0, response_rate=None, thank_you_rate=None, thank_you_within_1_day_rate=None,
+        thanked_meetings=0, thanked_within_1_day=0, thank_yous=0, overdue=0, upcoming=0, oldest_overdue=None,
+        last_activity=None, status=NOTHING_HANDED_IN, reason="no tracker of theirs among the files read",
+        workbook_errors=0, by_channel={}, by_purpose={}, weekly={}, email=student.email or None, on_roster=True,
+    )
 
 
 def _severity(summary: StudentSummary) -> tuple[Any, ...]:
@@ -513,6 +757,7 @@ def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> di
             for name in ("contacts", "meetings", "sent", "received", "replied", "overdue", "upcoming",
                          "thanked_meetings", "thanked_within_1_day")}
     sending_thank_yous = sum(1 for s in students if s.thank_yous)
+    handed_in = sum(1 for s in students if s.status != NOTHING_HANDED_IN)
     return {
         "students": len(students),
         "status": {status: sum(1 for s in students if s.status == status) for status in STATUSES},
@@ -527,12 +772,14 @@ def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> di
         "thank_you_rate": _rate(sums["thanked_meetings"], sums["meetings"]),
         "thank_you_within_1_day_rate": _rate(sums["thanked_within_1_day"], sums["meetings"]),
         "students_sending_thank_yous": sending_thank_yous,
-        "share_of_students_sending_thank_yous": _rate(sending_thank_yous, len(students)),
+        "share_of_students_sending_thank_yous": _rate(sending_thank_yous, handed_in),
         "thank_you_benchmark": THANK_YOU_BENCHMARKS["job_seekers_sending_thank_yous"],
         "response_rate_by_channel": _summed_breakdown(s.by_channel for s in students),
         "response_rate_by_purpose": _summed_breakdown(s.by_purpose for s in students),
         "weekly_activity": _summed_weeks(s.weekly for s in students),
         "superseded": superseded,
+        "handed_in": handed_in,
+        "not_on_roster": sum(1 for s in students if s.on_roster is False),
     }
 
 
@@ -576,6 +823,108 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+# ---- change since an earlier run -----------------------------------------------------------
+
+
+def read_earlier_run(path: Path, key: bytes = DEFAULT_PSEUDONYM_KEY) -> EarlierRun:
+    """An earlier run's ``sheetkit.cohort/1`` JSON, its students keyed as :func:`compare_with` looks them up.
+
+    A plain run is keyed by the folded name; an anonymised one by its
+    pseudonyms, which match only when made with the same ``key``.
+    """
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CohortInputError(f"{path}: cannot be read as JSON ({error}); give the .json file an earlier "
+                               "`sheetkit cohort --format json` wrote") from None
+    if not isinstance(document, dict) or document.get("schema") != COHORT_SCHEMA:
+        raise CohortInputError(f"{path}: not a {COHORT_SCHEMA} document; give the .json file an earlier "
+                               "`sheetkit cohort --format json` wrote")
+    try:
+        as_of = dt.date.fromisoformat(document["as_of"])
+        anonymized = bool(document.get("anonymized"))
+        students = {(entry["student"] if anonymized else student_key(entry["student"])): entry
+                    for entry in document["students"]}
+    except (KeyError, TypeError, ValueError) as error:
+        raise CohortInputError(f"{path}: a {COHORT_SCHEMA} document with a damaged or missing field ({error}); "
+                               "give the file exactly as `sheetkit cohort` wrote it") from None
+    return EarlierRun(as_of, anonymized, students)
+
+
+def compare_with(cohort: Cohort, earlier: EarlierRun, key: bytes = DEFAULT_PSEUDONYM_KEY) -> Cohort:
+    """The cohort with each student's :class:`Change` since ``earlier`` (matched by name, or by pseudonym)."""
+    found: set[str] = set()
+    students = []
+    for student in cohort.students:
+        match = _earlier_key(student.student, earlier, key)
+        then = earlier.students.get(match) if match else None
+        if then is None:
+            change = Change(None, None, None, None, "new")
+        else:
+            found.add(match)  # type: ignore[arg-type]
+            change = Change(
+                status_then=then.get("status"),
+                sent=student.sent - int(then.get("sent") or 0),
+                replied=student.replied - int(then.get("replied") or 0),
+                overdue=student.overdue - int(then.get("overdue") or 0),
+                movement=next((name for name, before, now in MOVEMENTS
+                               if then.get("status") in before and student.status in now), None),
+            )
+        students.append(replace(student, since=change))
+    return replace(cohort, students=students, since=earlier.as_of,
+                   earlier_not_found=len(earlier.students) - len(found))
+
+
+def _earlier_key(name: str, earlier: EarlierRun, key: bytes) -> str | None:
+    """The key the earlier run lists ``name`` under, if it does (a pseudonym may have been lengthened)."""
+    if not earlier.anonymized:
+        return student_key(name)
+    digest = _pseudonym_digest(name, key)
+    return next((label for length in range(PSEUDONYM_LENGTH, len(digest) + 1, 2)
+                 if (label := f"Student {digest[:length]}") in earlier.students), None)
+
+
+# ---- the nudge list --------------------------------------------------------------------------
+
+#: Columns of the nudge list, named as Outlook's (through Word) and Gmail's mail merges take them.
+NUDGE_COLUMNS: tuple[str, ...] = ("First name", "Last name", "Email", "Status", "Reason")
+#: Characters that make a spreadsheet read a cell as a formula; such cells get a leading apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def nudge_rows(cohort: Cohort) -> list[dict[str, str]]:
+    """One row per student whose status calls for a message (:data:`NEEDS_A_NUDGE`), most in need first.
+
+    Only the student's own name and email, the status, and its reason as one
+    sentence: never anything about a contact.
+    """
+    rows = []
+    for student in cohort.students:
+        if student.status not in NEEDS_A_NUDGE:
+            continue
+        first, _, last = student.student.partition(" ")
+        reason = student.reason[:1].upper() + student.reason[1:]
+        if student.on_roster is False:
+            reason += "; not on the roster"
+        rows.append({"First name": first, "Last name": last, "Email": student.email or "",
+                     "Status": student.status, "Reason": f"{reason}."})
+    return rows
+
+
+def write_nudge_csv(cohort: Cohort, stream: IO[str]) -> None:
+    """The nudge list as CSV: UTF-8 with a byte-order mark (so Excel reads accents), a header row, CRLF lines."""
+    stream.write("\ufeff")
+    writer = csv.DictWriter(stream, fieldnames=NUDGE_COLUMNS)
+    writer.writeheader()
+    for row in nudge_rows(cohort):
+        writer.writerow({column: _as_csv_text(value) for column, value in row.items()})
+
+
+def _as_csv_text(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading '=', '+', '-' or '@' gets an apostrophe before it."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
 # ---- anonymising ---------------------------------------------------------------------------
 
 
@@ -586,8 +935,11 @@ def pseudonym(name: str, key: bytes = DEFAULT_PSEUDONYM_KEY, length: int = PSEUD
     pseudonym, run after run. With the built-in key anyone holding the roster
     could recompute them; a secret key of your own prevents that.
     """
-    digest = hmac.new(key, student_key(name).encode("utf-8"), hashlib.sha256).hexdigest().upper()
-    return f"Student {digest[:length]}"
+    return f"Student {_pseudonym_digest(name, key)[:length]}"
+
+
+def _pseudonym_digest(name: str, key: bytes) -> str:
+    return hmac.new(key, student_key(name).encode("utf-8"), hashlib.sha256).hexdigest().upper()
 
 
 def anonymize_cohort(cohort: Cohort, key: bytes = DEFAULT_PSEUDONYM_KEY) -> Cohort:
@@ -604,8 +956,8 @@ def anonymize_cohort(cohort: Cohort, key: bytes = DEFAULT_PSEUDONYM_KEY) -> Coho
         return f"file-{digest}{Path(path).suffix.lower()}"
 
     students = [
-        replace(s, student=names[student_key(s.student)], file=file_label(s.file),
-                superseded=tuple(file_label(old) for old in s.superseded))
+        replace(s, student=names[student_key(s.student)], file=file_label(s.file) if s.file else "",
+                superseded=tuple(file_label(old) for old in s.superseded), email=None)
         for s in cohort.students
     ]
     failed = [FailedFile(file_label(f.file), _scrub(f.error, f.file, file_label(f.file))) for f in cohort.failed]
@@ -665,6 +1017,8 @@ def render_cohort_html(cohort: Cohort, branding: Branding, templates: Path | Non
         cohort=cohort,
         totals=totals,
         statuses=STATUSES,
+        movements=[(name, cohort.moved(name)) for name, _, _ in MOVEMENTS] if cohort.since else [],
+        summaries=cohort.students,
         stats=STATS,
         students=[s.to_json() for s in cohort.students],
         institution=branding.institution,
@@ -688,18 +1042,24 @@ def write_cohort_xlsx(cohort: Cohort, stream: IO[bytes], branding: Branding) -> 
     from sheetkit.output import GENERATOR_MARK
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     workbook.properties.creator = GENERATOR_MARK
+    workbook.properties.title = COHORT_XLSX_TITLE
     color = branding.primary_color
+    since = f" since {cohort.since.isoformat()}" if cohort.since else " since"
     headers = ("Student", "Status", "Reason", "Contacts", "Meetings", "Sent", "Replied", "Response rate",
                "Thank-you rate", "Thanked within a day", "Overdue", "Oldest overdue", "Last activity", "File",
-               "Superseded files", "Workbook errors")
-    widths = (24, 12, 60, 10, 10, 8, 8, 10, 10, 10, 9, 13, 13, 40, 40, 10)
+               "Superseded files", "Workbook errors", "On the roster", f"Status on {_iso(cohort.since) or '—'}",
+               f"Change{since}", f"Sent{since}", f"Replies{since}", f"Overdue change{since}")
+    widths = (24, 12, 60, 10, 10, 8, 8, 10, 10, 10, 9, 13, 13, 40, 40, 10, 10, 14, 14, 10, 10, 10)
     students = XlsxSheetWriter(workbook, "Students", headers, widths, color)
     for s in cohort.students:
+        change = s.since or Change(None, None, None, None, None)
         students.append((s.student, s.status, s.reason, s.contacts, s.meetings, s.sent, s.replied, s.response_rate,
                          s.thank_you_rate, s.thank_you_within_1_day_rate, s.overdue, s.oldest_overdue,
-                         s.last_activity, s.file, ", ".join(s.superseded), s.workbook_errors),
+                         s.last_activity, s.file, ", ".join(s.superseded), s.workbook_errors,
+                         {True: "yes", False: "no", None: None}[s.on_roster], change.status_then, change.movement,
+                         change.sent, change.replied, change.overdue),
                         {8: "0%", 9: "0%", 10: "0%"})
     students.finish()
     totals = XlsxSheetWriter(workbook, "Totals", ("Figure", "Value", "Sent", "Replied"), (44, 14, 10, 10), color)

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sheetkit.errors import ConfigError
-from sheetkit.spec import LISTS
+from sheetkit.errors import ConfigError, os_error_message
+from sheetkit.spec import CONTACTS, LISTS, TOUCHPOINTS, SheetSpec, normalize_label
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,39 @@ class Config:
         return LISTS[key] + extra
 
 
+#: Three years: the longest interval or window a policy may set (a bigger one is a typo, and
+#: would run due dates past the calendar's end).
+MAX_DAYS = 1096
+#: The range of every number a config file may set: key -> (smallest, largest, what it counts).
+#: Each is documented in the README; a new number in Policy or Reading gets its line here.
+BOUNDS: dict[str, tuple[int, int, str]] = {
+    "thank_you_days": (0, MAX_DAYS, "days"),
+    "first_follow_up_days": (1, MAX_DAYS, "days"),
+    "first_follow_up_opens_days": (1, MAX_DAYS, "days"),
+    "second_follow_up_days": (1, MAX_DAYS, "days"),
+    "second_follow_up_opens_days": (1, MAX_DAYS, "days"),
+    "keep_in_touch_days": (1, MAX_DAYS, "days"),
+    "warm_keep_in_touch_days": (1, MAX_DAYS, "days"),
+    "referrer_update_days": (1, MAX_DAYS, "days"),
+    "spacing_days": (1, MAX_DAYS, "days"),
+    "cool_off_unanswered": (1, 100, "unanswered messages"),
+    "cool_off_factor": (1, 10, "times the interval"),
+    "upcoming_days": (1, MAX_DAYS, "days"),
+    "quick_reply_days": (1, MAX_DAYS, "days"),
+    "reply_days": (0, MAX_DAYS, "days"),
+    "nudge_days": (1, MAX_DAYS, "days"),
+    "nudge_limit": (1, 100, "requests"),
+    "job_status_check_days": (1, MAX_DAYS, "days"),
+    "stop_unanswered": (1, 100, "unanswered messages"),
+    "badgering_messages": (1, 100, "messages"),
+    "badgering_days": (1, MAX_DAYS, "days"),
+    "referrer_thanks_days": (1, MAX_DAYS, "days"),
+    "offer_thanks_days": (1, MAX_DAYS, "days"),
+    "fair_wait_days": (1, MAX_DAYS, "days"),
+    "max_uncompressed_mb": (1, 65_536, "MiB"),
+    "max_cells": (1, 17_179_869_184, "cells (Excel's whole grid at most)"),
+}
+
 _HEX = re.compile(r"^#?[0-9A-Fa-f]{6}$")
 _SECTIONS = {"institution", "lists", "columns", "policy", "reading"}
 
@@ -119,8 +152,10 @@ def load_config(path: Path | None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found; check the path given to --config") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc}); save it as UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file: {os_error_message(exc, path)}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
     return _parse(raw, path)
@@ -159,25 +194,22 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         elif isinstance(getattr(defaults, f.name), bool):
             policy_values[f.name] = _typed(policy_table, f.name, bool, path, "policy", False)
         else:
-            value = _typed(policy_table, f.name, int, path, "policy", 0)
-            if value < 0 or (value == 0 and f.name.endswith("_days") and f.name != "thank_you_days"):
-                raise ConfigError(f"{path}: [policy] {f.name} = {value}; use a positive number of days")
-            policy_values[f.name] = value
+            policy_values[f.name] = _number(policy_table, f.name, path, "policy", 0)
     _reject_unknown(policy_table, {f.name for f in fields(Policy)}, "policy", path)
 
     reading_table = _table(raw, "reading", path)
     _reject_unknown(reading_table, {f.name for f in fields(Reading)}, "reading", path)
     reading = Reading(
         day_first=_typed(reading_table, "day_first", bool, path, "reading", False),
-        max_uncompressed_mb=_typed(reading_table, "max_uncompressed_mb", int, path, "reading",
-                                   Reading.max_uncompressed_mb),
-        max_cells=_typed(reading_table, "max_cells", int, path, "reading", Reading.max_cells),
+        max_uncompressed_mb=_number(reading_table, "max_uncompressed_mb", path, "reading",
+                                    Reading.max_uncompressed_mb),
+        max_cells=_number(reading_table, "max_cells", path, "reading", Reading.max_cells),
     )
     return Config(
         branding=branding,
         extra_list_values=extra_values,
-        extra_contact_columns=tuple(_string_list(columns, "contacts", path, "columns")),
-        extra_touchpoint_columns=tuple(_string_list(columns, "touchpoints", path, "columns")),
+        extra_contact_columns=_extra_columns(columns, "contacts", CONTACTS, path),
+        extra_touchpoint_columns=_extra_columns(columns, "touchpoints", TOUCHPOINTS, path),
         policy=Policy(**policy_values),
         reading=reading,
         source=path,
@@ -207,6 +239,31 @@ def _typed(table: dict[str, Any], key: str, kind: type, path: Path, section: str
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{path}: [{section}] {key} must be {kind.__name__}, not {value!r}")
     return value
+
+
+def _number(table: dict[str, Any], key: str, path: Path, section: str, default: int) -> int:
+    """A whole number within its :data:`BOUNDS`."""
+    value: int = _typed(table, key, int, path, section, default)
+    smallest, largest, unit = BOUNDS[key]
+    if not smallest <= value <= largest:
+        raise ConfigError(f"{path}: [{section}] {key} = {value} is out of range; "
+                          f"use {smallest:,} to {largest:,} {unit}")
+    return value
+
+
+def _extra_columns(table: dict[str, Any], key: str, sheet: SheetSpec, path: Path) -> tuple[str, ...]:
+    """An institution's extra columns for ``sheet``: none may repeat another, or a built-in header or its aliases."""
+    built_in = sheet.header_lookup()
+    seen: set[str] = set()
+    for name in _string_list(table, key, path, "columns"):
+        folded = normalize_label(name) or name.casefold()
+        if folded in built_in:
+            raise ConfigError(f'{path}: [columns] {key}: "{name}" is already a name of the built-in column '
+                              f'"{built_in[folded].header}" of {sheet.name}; choose another name')
+        if folded in seen:
+            raise ConfigError(f'{path}: [columns] {key}: "{name}" is listed twice; keep one')
+        seen.add(folded)
+    return tuple(_string_list(table, key, path, "columns"))
 
 
 def _string_list(table: dict[str, Any], key: str, path: Path, section: str) -> list[str]:

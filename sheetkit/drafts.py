@@ -4,10 +4,17 @@ Each draft comes from a plain-text Jinja2 template under ``templates/drafts/``:
 ``<rule>.txt`` (e.g. ``thank-you.txt``) fills the blocks ``subject``,
 ``message`` and ``short``, and extends the layout of the suggested channel's
 form (``_email.txt``, ``_card.txt``, ``_phone.txt``, ``_linkedin.txt``,
-``_text.txt``), which arranges them: a Subject line and body for email, a
-card text, a spoken script, a note for LinkedIn, a short text message. A file
-named ``<rule>.<form>.txt`` (``thank-you.card.txt``) replaces both for that
-one form. ``--templates DIR`` overrides any of them by name (``DIR/drafts/...``).
+``_text.txt``, ``_note.txt``), which arranges them: a Subject line and body
+for email, a card text, a spoken script, a note for LinkedIn, a short text
+message, and a plain note (no Subject line) for any other channel or when no
+way to reach the person is recorded. A file named ``<rule>.<form>.txt``
+(``thank-you.card.txt``) replaces both for that one form. ``--templates DIR``
+overrides any of them by name (``DIR/drafts/...``).
+
+The wording follows the relationship, read from the tracker: whether you have
+met (a Date met), whether they have ever replied, and whether the meeting was
+a job interview (then the role and next steps, never "stay in touch"). The
+bracketed prompt quotes the contact's Notes from the Contacts sheet.
 
 The templates are plain text, so the environment does not HTML-escape
 (O'Brien stays O'Brien). What people typed in the tracker reaches a template
@@ -30,9 +37,9 @@ from sheetkit.errors import OutputError, SheetkitError
 from sheetkit.output import write_bytes_atomic
 from sheetkit.remind import ContactCard, Reminder, ReminderPlan
 from sheetkit.render import environment
-from sheetkit.spec import RULE_LABELS
+from sheetkit.rules import RULE_TABLE
 
-#: Suggested channel -> the form its draft takes; any other channel gets an email.
+#: Suggested channel -> the form its draft takes.
 CHANNEL_FORMS: dict[str, str] = {
     "Email": "email",
     "Handwritten card": "card",
@@ -41,7 +48,12 @@ CHANNEL_FORMS: dict[str, str] = {
     "LinkedIn": "linkedin",
     "Text message": "text",
 }
-DEFAULT_FORM = "email"
+#: The form for any other channel, and for none: a plain note, with no Subject line.
+NOTE_FORM = "note"
+#: Purposes of a received message that ask for an answer (the reply rule).
+ASKING_PURPOSES = ("Question", "Meeting request")
+#: Rules whose message is about the contact the referrer introduced: they quote that contact's notes.
+ABOUT_RULES = frozenset({"referrer-update", "referrer-thanks"})
 
 #: Every draft stays under 100 words: brief, every time.
 MAX_WORDS = 99
@@ -87,6 +99,24 @@ class DraftContact:
     occasion: str
     #: The meeting date in words ("November 10"; the year is added when it is not the as-of year).
     met_on: str | None
+    #: You have met them (a Date met on or before the as-of date): never "since we last spoke" otherwise.
+    met: bool
+    #: They have answered at least one of your messages.
+    replied: bool
+    #: How we met is "Job interview": the wording is about the role and next steps.
+    job_interview: bool
+    #: The contacts they introduced you to.
+    introduced: tuple[str, ...]
+    row: int
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Their latest message that asked something (for a reply draft)."""
+
+    purpose: str
+    on: str
+    note: str | None
 
 
 @dataclass(frozen=True)
@@ -119,12 +149,14 @@ class WrittenDrafts:
 
 
 def draft_environment(override: Path | None = None) -> jinja2.Environment:
-    """The report's template environment (same folders, same overrides) without HTML escaping.
+    """The report's sandboxed template environment (same folders, same overrides) without HTML escaping.
 
     Compiled templates depend on the escaping setting, so the escaping environment's
-    on-disk compilation cache is not shared here.
+    on-disk compilation cache is not shared here. A template's error is a :class:`DraftTemplateError`.
     """
-    return environment(override).overlay(autoescape=False, bytecode_cache=None)
+    env = environment(override).overlay(autoescape=False, bytecode_cache=None)
+    env.error = DraftTemplateError  # type: ignore[attr-defined]
+    return env
 
 
 def build_drafts(plan: ReminderPlan, templates: Path | None = None) -> list[Draft]:
@@ -203,19 +235,20 @@ def first_name(name: str) -> str:
 
 def _draft(env: jinja2.Environment, reminder: Reminder, plan: ReminderPlan, file_name: str) -> Draft:
     followup = reminder.followup
-    form = CHANNEL_FORMS.get(followup.suggested_channel, DEFAULT_FORM)
-    # A referrer update is about the meeting with the referred contact, so quote that note.
-    noted = reminder.about or reminder.contact
-    note = note_excerpt(noted.last_note) if noted.last_note else None
+    channel = followup.suggested_channel
+    form = CHANNEL_FORMS.get(channel, NOTE_FORM) if channel else NOTE_FORM
+    noted = reminder.about if reminder.about and followup.rule in ABOUT_RULES else reminder.contact
+    note = note_excerpt(noted.notes) if noted.notes else None
     context: dict[str, Any] = {
         "contact": _draft_contact(reminder.contact, plan.as_of),
-        "about": _draft_contact(reminder.about, plan.as_of) if reminder.about else None,
+        "about": _about(reminder, plan.as_of),
         "rule": followup.rule,
-        "rule_label": RULE_LABELS[followup.rule],
-        "channel": followup.suggested_channel,
+        "rule_label": RULE_TABLE[followup.rule].label,
+        "channel": channel,
         "form": form,
         "due": _long_date(followup.due, plan.as_of),
         "notes": note,
+        "asked": _asked(plan, reminder.contact) if followup.rule == "reply" else None,
         "sender": plan.report.tracker.student,
         "signature": plan.report.tracker.student or "[Your name]",
         "layout": f"drafts/_{form}.txt",
@@ -234,6 +267,36 @@ def _draft(env: jinja2.Environment, reminder: Reminder, plan: ReminderPlan, file
         text=text,
         warnings=tuple(_over_limits(text, form)),
     )
+
+
+def _about(reminder: Reminder, as_of: dt.date) -> DraftContact | None:
+    """The contact a referrer's message is about: their card, else just the name the follow-up gives."""
+    if reminder.about is not None:
+        return _draft_contact(reminder.about, as_of)
+    name = reminder.followup.about
+    if name is None:
+        return None
+    return DraftContact(name=name, first_name=first_name(name), organization=None, title=None, how_met=None,
+                        occasion=DEFAULT_OCCASION, met_on=None, met=False, replied=False, job_interview=False,
+                        introduced=(), row=0)
+
+
+def _asked(plan: ReminderPlan, card: ContactCard) -> Asked | None:
+    """The contact's latest received Question or Meeting request on or before the as-of date, if any."""
+    touches = plan.report.tracker.touchpoints
+    contacts = plan.report.tracker.contacts
+    keys = contacts.loc[contacts["row"] == card.row, "key"].tolist()
+    if not keys or touches.empty:
+        return None
+    theirs = touches[(touches["contact_key"] == keys[0]) & (touches["direction"] == "Received")
+                     & touches["purpose"].isin(ASKING_PURPOSES)]
+    theirs = theirs[theirs["date"].notna() & (theirs["date"].dt.date <= plan.as_of)].sort_values("date", kind="stable")
+    if theirs.empty:
+        return None
+    latest = theirs.iloc[-1]
+    note = latest["notes"] if isinstance(latest["notes"], str) and latest["notes"].strip() else None
+    return Asked(purpose=latest["purpose"], on=_long_date(latest["date"].date(), plan.as_of),
+                 note=note_excerpt(note) if note else None)
 
 
 def _template(env: jinja2.Environment, names: list[str]) -> jinja2.Template:
@@ -289,6 +352,11 @@ def _draft_contact(card: ContactCard, as_of: dt.date) -> DraftContact:
         how_met=card.how_met,
         occasion=OCCASIONS.get(card.how_met or "", DEFAULT_OCCASION),
         met_on=_long_date(card.date_met, as_of) if card.date_met else None,
+        met=card.date_met is not None and card.date_met <= as_of,
+        replied=card.replied,
+        job_interview=card.how_met == "Job interview",
+        introduced=card.introduced,
+        row=card.row,
     )
 
 

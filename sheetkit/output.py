@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
-from sheetkit.errors import OutputError
-
+from sheetkit.errors import OutputError, os_error_message, printable
 
 #: Marks sheetkit's own outputs, so a re-run may refresh them without --force.
 GENERATOR_MARK = "sheetkit"
@@ -22,9 +22,11 @@ def check_destination(
 ) -> None:
     """Refuse to write over an input file (even with --force) or, without --force, over any file.
 
-    With ``refreshable``, a file that sheetkit itself generated earlier (see
-    :func:`is_sheetkit_output`) may be replaced without --force: it holds
-    nothing a person typed, and a student re-runs the report every week.
+    Only a regular file is ever replaced: a folder, device, FIFO, socket or
+    symbolic link at ``destination`` is refused, --force or not ('-o -' writes
+    to stdout). With ``refreshable``, a file that sheetkit itself generated
+    earlier (see :func:`is_sheetkit_output`) may be replaced without --force:
+    it holds nothing a person typed, and a student re-runs the report every week.
     """
     for source in inputs:
         if _same_file(destination, source):
@@ -32,31 +34,77 @@ def check_destination(
                 f"{destination}: this is the input workbook; sheetkit never writes over its input. "
                 "Choose another name with -o"
             )
-    if destination.is_dir():
-        raise OutputError(f"{destination}: is a folder; give a file name with -o")
-    if destination.exists() and not force and not (refreshable and is_sheetkit_output(destination)):
-        raise OutputError(f"{destination}: already exists; add --force to replace it, or choose another name")
-    if not destination.parent.exists():
+    try:
+        found = destination.lstat()
+    except FileNotFoundError:
+        found = None
+    except OSError as exc:
+        raise OutputError(os_error_message(exc, destination)) from None
+    if found is not None:
+        _refuse_special(destination, found.st_mode)
+        if not force and not (refreshable and is_sheetkit_output(destination)):
+            raise OutputError(f"{destination}: already exists; add --force to replace it, or choose another name")
+    if not destination.parent.is_dir():
         raise OutputError(f"{destination.parent}: folder does not exist; create it first or choose another path")
 
 
-def write_atomic(destination: Path, write: Callable[[IO[bytes]], None]) -> None:
+def _refuse_special(destination: Path, mode: int) -> None:
+    """Raise :class:`OutputError` unless ``mode`` is a regular file's: nothing else is ever replaced."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"{destination}: is a folder; give a file name with -o")
+    kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    raise OutputError(printable(f"{destination}: is {kind}, and sheetkit only replaces regular files; "
+                                "choose another name, or write to stdout with -o -"))
+
+
+#: Temporary files are named like this beside their destination: short, so that a legal
+#: destination name (up to 255 bytes) never makes an illegal temporary one.
+TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".sk-", ".tmp"
+
+
+def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Call ``write`` on a temporary file beside ``destination``, then move it into place.
 
-    An interrupted run leaves whatever was at ``destination`` before intact.
+    An interrupted or failed run (an error, a signal, a full disk) leaves
+    whatever was at ``destination`` before intact and no temporary file.
+    An operating-system error is raised again naming ``destination``, the
+    file the user asked for, rather than the temporary one.
     """
-    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    # The name is chosen before the file is made, so that a signal arriving at any moment
+    # after (even before os.open returns) still finds the name to remove.
+    temporary = destination.parent / f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
     try:
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        # The file was made private (0600); give it the mode a plain open() would.
         os.chmod(temporary, _mode_for(destination))
+        try:
+            _refuse_special(destination, destination.lstat().st_mode)
+        except FileNotFoundError:
+            pass
         os.replace(temporary, destination)
+    except OSError as exc:
+        if not isinstance(exc, FileExistsError):  # that one is another run's temporary file: not ours to remove
+            _remove(temporary)
+        raise OSError(exc.errno, exc.strerror, str(destination)) from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        _remove(temporary)
         raise
+
+
+def _remove(temporary: Path) -> None:
+    """Remove a temporary file if it is there (on a read-only file system it never was)."""
+    try:
+        temporary.unlink()
+    except OSError:
+        pass
 
 
 def _mode_for(destination: Path) -> int:
@@ -69,8 +117,8 @@ def _mode_for(destination: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_text_atomic(destination: Path, write: Callable[[IO[str]], None]) -> None:
-    """:func:`write_atomic` for text written piece by piece, as UTF-8 with the newlines given."""
+def as_utf8(write: Callable[[IO[str]], object]) -> Callable[[IO[bytes]], object]:
+    """``write``, which writes text piece by piece, made to write it to a byte stream as UTF-8 (newlines as given)."""
 
     def encode(stream: IO[bytes]) -> None:
         text = io.TextIOWrapper(stream, encoding="utf-8", newline="")  # type: ignore[type-var]
@@ -78,17 +126,31 @@ def write_text_atomic(destination: Path, write: Callable[[IO[str]], None]) -> No
         text.flush()
         text.detach()
 
-    write_atomic(destination, encode)
+    return encode
 
 
 def write_bytes_atomic(destination: Path, data: bytes) -> None:
     write_atomic(destination, lambda stream: stream.write(data))
 
 
+def same_workbook(path: Path, xlsx: bytes) -> bool:
+    """True when ``path`` is a regular file holding the workbook ``xlsx``, part for part, but for
+    its creation and modification times (``docProps/core.xml``)."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
+        with zipfile.ZipFile(path) as there, zipfile.ZipFile(io.BytesIO(xlsx)) as here:
+            names = here.namelist()
+            return there.namelist() == names and all(
+                there.read(name) == here.read(name) for name in names if name != "docProps/core.xml")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return False
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python before 3.13)
         return False
 
 

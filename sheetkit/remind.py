@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,11 @@ import icalendar
 import pandas as pd
 
 from sheetkit import __version__
-from sheetkit.output import GENERATOR_MARK
+from sheetkit.reading.names import fold_name
 from sheetkit.model import Followup
-from sheetkit.rules import RULE_TABLE
+from sheetkit.output import GENERATOR_MARK
 from sheetkit.report import Report
-from sheetkit.spec import RULE_LABELS
+from sheetkit.rules import RULE_TABLE
 
 #: ``PRODID`` of every calendar sheetkit writes; :func:`sheetkit.output.is_sheetkit_output` looks for it.
 PRODID = f"-//{GENERATOR_MARK}//sheetkit {__version__}//EN"
@@ -47,10 +48,11 @@ _SEQUENCE_EPOCH = dt.date(2000, 1, 1)
 
 @dataclass(frozen=True)
 class ContactCard:
-    """What a reminder or a draft needs to know about one contact.
+    """What a reminder or a message draft needs to know about one contact.
 
-    ``last_note`` is the notes of the latest touchpoint with them that has
-    notes, else their own Notes cell; ``None`` when neither holds anything.
+    ``notes`` is their Notes cell on the Contacts sheet (what you talked about,
+    what you promised). ``replied``: they have answered at least one message.
+    ``introduced``: the contacts they referred you to, in sheet order.
     """
 
     name: str
@@ -62,7 +64,9 @@ class ContactCard:
     how_met: str | None
     date_met: dt.date | None
     row: int
-    last_note: str | None
+    notes: str | None
+    replied: bool = False
+    introduced: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
         raise ValueError(f"days must be zero or more, not {days}")
     horizon = report.as_of + dt.timedelta(days=days)
     cards = _contact_cards(report)
-    by_name = {_fold(card.name): card for card in reversed(list(cards.values()))}
+    by_name = {fold_name(card.name): card for card in reversed(list(cards.values()))}
     owner = report.tracker.student or report.source.stem
     reminders: list[Reminder] = []
     for followup in report.followups:
@@ -131,7 +135,7 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
                 on=report.as_of if followup.state == "overdue" else followup.due,
                 uid=reminder_uid(owner, followup),
                 contact=cards[followup.contact_row],
-                about=by_name.get(_fold(followup.about)) if followup.about else None,
+                about=by_name.get(fold_name(followup.about)) if followup.about else None,
             )
         )
     return ReminderPlan(report=report, days=days, owner=owner, reminders=reminders)
@@ -140,9 +144,9 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
 def reminder_uid(owner: str, followup: Followup) -> str:
     """A UID for one contact and rule (and referred contact), independent of dates.
 
-    Names are compared as the reader matches them: case and spacing ignored.
+    Names are compared as the reader matches them (:func:`~sheetkit.reading.names.fold_name`).
     """
-    parts = (_fold(owner), _fold(followup.contact), followup.rule, _fold(followup.about or ""))
+    parts = (fold_name(owner), fold_name(followup.contact), followup.rule, fold_name(followup.about or ""))
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
     return f"{digest}@{GENERATOR_MARK}"
 
@@ -162,7 +166,7 @@ def render_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Follow-ups: {plan.owner}")
+    calendar.add("x-wr-calname", _calendar_text(f"Follow-ups: {plan.owner}", one_line=True))
     sequence = (plan.as_of - _SEQUENCE_EPOCH).days
     for reminder in plan.reminders:
         calendar.add_component(_event(reminder, plan, at, stamp, sequence))
@@ -176,7 +180,7 @@ def _event(reminder: Reminder, plan: ReminderPlan, at: dt.time | None, stamp: dt
     event.add("dtstamp", stamp)
     event.add("last-modified", stamp)
     event.add("sequence", sequence)
-    event.add("summary", reminder.title)
+    event.add("summary", _calendar_text(reminder.title, one_line=True))
     if at is None:
         event.add("dtstart", reminder.on)
         event.add("dtend", reminder.on + dt.timedelta(days=1))
@@ -186,29 +190,49 @@ def _event(reminder: Reminder, plan: ReminderPlan, at: dt.time | None, stamp: dt
         event.add("dtstart", start)
         event.add("dtend", start + TIMED_LENGTH)
         trigger = TIMED_ALARM
-    event.add("description", describe(reminder, plan))
+    event.add("description", _calendar_text(describe(reminder, plan)))
     # A reminder, not a meeting: it should not block the day as busy.
     event.add("transp", "TRANSPARENT")
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", reminder.title)
+    alarm.add("description", _calendar_text(reminder.title, one_line=True))
     alarm.add("trigger", trigger)
     event.add_component(alarm)
     return event
 
 
+#: What a calendar's text may not hold (RFC 5545's control characters, C1 controls that some
+#: importers reject, and lone surrogates that cannot be written as UTF-8); tabs and line breaks
+#: are handled apart.
+_NOT_CALENDAR_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAK = re.compile("\r\n?|\n")
+
+
+def _calendar_text(value: str, *, one_line: bool = False) -> icalendar.vText:
+    r"""A TEXT value with control characters removed; line breaks kept (escaped by icalendar as ``\n``),
+    or made spaces for a one-line value (a title, the calendar's name).
+
+    >>> _calendar_text("Sam\x1b[2J\r\nLee", one_line=True).to_ical()
+    b'Sam[2J Lee'
+    """
+    text = _LINE_BREAK.sub(" " if one_line else "\n", _NOT_CALENDAR_TEXT.sub("", value))
+    return icalendar.vText(text.replace("\t", " ") if one_line else text)
+
+
 def describe(reminder: Reminder, plan: ReminderPlan) -> str:
-    """An event's description: the rule and due date, why, the channel to use, how to reach them."""
+    """An event's description: the rule and due date, why, what else it settles, the channel, how to reach them."""
     followup = reminder.followup
-    due = f"{RULE_LABELS[followup.rule]}, due {followup.due.isoformat()}"
+    due = f"{RULE_TABLE[followup.rule].label}, due {followup.due.isoformat()}"
     if reminder.overdue:
         days = followup.days_overdue
         due += f" ({days} day{'s' if days != 1 else ''} overdue)"
-    lines = [
-        due + ".",
-        followup.why + ".",
-        f"Suggested channel: {followup.suggested_channel}.",
-    ]
+    lines = [due + ".", followup.why + "."]
+    if followup.also:
+        lines.append(f"Also settles: {', '.join(RULE_TABLE[rule].label for rule in followup.also)}.")
+    if followup.suggested_channel:
+        lines.append(f"Suggested channel: {followup.suggested_channel}.")
+    else:
+        lines.append("No way to reach them is recorded yet.")
     contact = reminder.contact
     for label, value in (("Email", contact.email), ("Phone", contact.phone), ("LinkedIn", contact.linkedin)):
         if value:
@@ -218,11 +242,13 @@ def describe(reminder: Reminder, plan: ReminderPlan) -> str:
 
 
 def _contact_cards(report: Report) -> dict[int, ContactCard]:
-    """A card per Contacts row, with the latest touchpoint note per contact."""
+    """A card per Contacts row: their details and notes, whether they have replied, whom they introduced."""
     contacts = report.tracker.contacts
-    touches = report.engine.touchpoints
-    noted = touches[touches["notes"].notna()].sort_values("date", kind="stable")
-    last_notes: dict[str, str] = dict(zip(noted["contact_key"], noted["notes"]))
+    replied = {fold_name(row["name"]) for row in report.contact_rows() if row["replies"]}
+    introduced: dict[str, list[str]] = {}
+    for name, referrer in zip(contacts["name"], contacts["referred_by_key"]):
+        if isinstance(referrer, str):
+            introduced.setdefault(referrer, []).append(name)
     cards: dict[int, ContactCard] = {}
     for person in contacts.to_dict("records"):
         cards[int(person["row"])] = ContactCard(
@@ -235,7 +261,9 @@ def _contact_cards(report: Report) -> dict[int, ContactCard]:
             how_met=_text(person["how_met"]),
             date_met=None if pd.isna(person["date_met"]) else person["date_met"].date(),
             row=int(person["row"]),
-            last_note=last_notes.get(person["key"]) or _text(person["notes"]),
+            notes=_text(person["notes"]),
+            replied=fold_name(person["name"]) in replied,
+            introduced=tuple(introduced.get(person["key"], ())),
         )
     return cards
 
@@ -244,7 +272,3 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value.strip() or None
-
-
-def _fold(name: str) -> str:
-    return " ".join(name.split()).casefold()

@@ -2,7 +2,9 @@
 
 Templates live in the top-level ``templates/`` folder (installed as
 ``sheetkit/templates``); an institution can point ``--templates DIR`` at a
-folder of its own whose files override the built-in ones by name.
+folder of its own whose files override the built-in ones by name. The page is
+plain Jinja2 loops over the rows below, streamed to its file with
+``Template.generate()``.
 """
 
 from __future__ import annotations
@@ -10,46 +12,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress
-from operator import attrgetter, not_
 from pathlib import Path
-from string import Formatter
-from typing import IO, TYPE_CHECKING, Any
-
-from markupsafe import Markup, escape
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from sheetkit import __version__
-from sheetkit.report import CONTACT_FIELDS
-from sheetkit.spec import RULE_LABELS
+from sheetkit.errors import Problem
+from sheetkit.model import Followup
+from sheetkit.rules import RULE_TABLE
 from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS
 
 if TYPE_CHECKING:
     import jinja2
+    import pandas as pd
 
+    from sheetkit.config import Policy
     from sheetkit.report import Report
 
 # Characters XML 1.0 cannot hold; openpyxl refuses them, so they become U+FFFD in XLSX output.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-#: A contact row for templates. Jinja2 reads ``c.name`` on a dict only after a failed attribute
-#: lookup; on a named tuple it succeeds at once, which nearly halves the cost of a big contacts table.
-ContactRow = namedtuple("ContactRow", CONTACT_FIELDS)  # type: ignore[misc]
-#: The columns of a follow-up table for rows(): fields of :class:`~sheetkit.policy.Followup`.
-FOLLOWUP_COLUMNS: tuple[str, ...] = ("contact", "organization", "rule", "due", "days_overdue", "state", "why",
-                                     "suggested_channel")
-#: Table rows built, escaped and handed on at a time by rows(): memory stays bounded.
-_ROWS_PER_CHUNK = 2_000
-#: Joins a column's values for one escape() call. Checked to be absent from the values (else one call per
-#: value); escaping never writes it (it writes only &, #, digits, letters and ;).
-_SEPARATOR = "\x00"
-#: Characters written to a stream at a time by render_html_to.
-_BATCH_CHARS = 1 << 16
-_FORMATTER = Formatter()
-#: Types whose equal values always have equal text (unlike 1 == 1.0 == True, or 0.0 == -0.0).
-_DISTINCT_TEXT_TYPES = frozenset({str, int, dt.date, type(None)})
 
 
 def templates_dir() -> Path:
@@ -61,35 +43,254 @@ def templates_dir() -> Path:
 
 
 def environment(override: Path | None = None) -> jinja2.Environment:
-    """A Jinja2 environment with autoescaping on, overrides searched before the built-ins."""
+    """A sandboxed Jinja2 environment with autoescaping on, overrides searched before the built-ins.
+
+    Every template runs in Jinja2's immutable sandbox with a bounded ``range``
+    (an override folder is code from outside), and any error in a template
+    (syntax, an undefined name, a file that is not UTF-8, a forbidden
+    attribute) is a :class:`~sheetkit.errors.TemplateError` naming the file and line.
+    """
     import jinja2
 
     from sheetkit.cache import writable_cache_dir
+    from sheetkit.templating import CompiledTemplateCache, SafeEnvironment, SafeLoader
 
     folders = [str(override)] if override else []
     folders.append(str(templates_dir()))
     # Compiling the templates costs about a tenth of a second a run; Jinja2 checks each
     # cached compilation against its template's source, so an edited template is recompiled.
-    compiled = writable_cache_dir("jinja")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
+    # The folder's name changes with the compiler's settings: sandboxed code is compiled differently.
+    compiled = writable_cache_dir("jinja-sandboxed")
+    env = SafeEnvironment(
+        loader=SafeLoader(folders),
+        bytecode_cache=CompiledTemplateCache(str(compiled)) if compiled else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["percent"] = percent
-    env.globals["rule_label"] = lambda rule: RULE_LABELS.get(rule, rule)
+    env.globals["rule_label"] = rule_label
     env.globals["version"] = __version__
-    env.globals["rows"] = rows
-    env.globals["referral_columns"] = referral_columns
     return env
 
 
 def percent(value: float | None) -> str:
     """0.143 -> '14%'; None -> '—' (nothing to divide)."""
     return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def rule_label(rule: str) -> str:
+    """The label people read for a rule name ("first-follow-up" -> "First follow-up")."""
+    known = RULE_TABLE.get(rule)
+    return known.label if known else rule
+
+
+# ---- words, from the configured policy --------------------------------------------------------
+
+
+def days_text(days: int) -> str:
+    """1 -> 'a day', 14 -> '14 days'."""
+    return "a day" if days == 1 else f"{days} days"
+
+
+def soon_text(policy: Policy) -> str:
+    """The one window for "soon", said the same way everywhere: 'in the next 14 days' (read after "due")."""
+    days = policy.upcoming_days
+    return "today" if days == 0 else "today or tomorrow" if days == 1 else f"in the next {days} days"
+
+
+def habit_text(policy: Policy) -> str:
+    """The habit the policy checks, with its configured intervals."""
+    return (f"Thank within {days_text(policy.thank_you_days)}, follow up {policy.first_follow_up_days} days later "
+            f"in another form, again {policy.second_follow_up_days} days after that, then keep in touch every "
+            f"{policy.keep_in_touch_days} days.")
+
+
+#: The articles' names for how a contact replies, in plain words for the tables (the names stay as a legend).
+WARMTH_WORDS: dict[str, str] = {
+    "Booster": "Warm or quick",
+    "Obligate": "Late or brief",
+    "Curmudgeon": "Does not reply",
+    "unknown": "Not known yet",
+}
+
+
+def warmth_words(warmth: str | None) -> str:
+    """'Booster' -> 'Warm or quick'; a value without plain words is shown as it is."""
+    return WARMTH_WORDS.get(warmth or "unknown", warmth or "")
+
+
+def plural(count: int, noun: str) -> str:
+    """plural(1, "error") -> '1 error'; plural(3, "error") -> '3 errors'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# ---- links to reach a contact ----------------------------------------------------------------
+
+ContactKind = Literal["email", "phone", "linkedin"]
+
+#: An address with nothing a mailto: link would read as more than an address (no ?, &, %, spaces).
+_EMAIL = re.compile(r"[A-Za-z0-9._+'-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+_PHONE = re.compile(r"\+?[0-9 ().-]+")
+_LINKEDIN = re.compile(r"(?i:https://)?(?P<profile>(?i:(?:www\.|[a-z]{2}\.)?linkedin\.com)/in/[A-Za-z0-9_%-]{1,100}/?)")
+
+
+def contact_href(kind: ContactKind, value: str) -> str | None:
+    """A link for a contact detail, or None unless the value is a plausible one of its kind.
+
+    Only three schemes ever come out: ``mailto:`` for an email address,
+    ``tel:`` for a phone number (7 to 15 digits), ``https:`` for a LinkedIn
+    profile (``linkedin.com/in/...``, with or without ``https://``).
+
+    >>> contact_href("email", " ana@example.org "), contact_href("phone", "+1 (555) 010-0199")
+    ('mailto:ana@example.org', 'tel:+15550100199')
+    >>> contact_href("linkedin", "linkedin.com/in/ana-souza")
+    'https://linkedin.com/in/ana-souza'
+    >>> contact_href("email", "x@y.org?bcc=all@y.org"), contact_href("linkedin", "javascript:alert(1)")
+    (None, None)
+    """
+    text = value.strip()
+    if kind == "email":
+        address = text[len("mailto:"):] if text[:len("mailto:")].casefold() == "mailto:" else text
+        return f"mailto:{address}" if len(address) <= 254 and _EMAIL.fullmatch(address) else None
+    if kind == "phone":
+        if not _PHONE.fullmatch(text):
+            return None
+        digits = re.sub(r"[^0-9]", "", text)
+        return f"tel:{'+' if text.startswith('+') else ''}{digits}" if 7 <= len(digits) <= 15 else None
+    match = _LINKEDIN.fullmatch(text)
+    return f"https://{match['profile']}" if match else None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One way to reach a contact, as a table shows it: a link when the value is plausible, else its text."""
+
+    kind: ContactKind
+    text: str
+    href: str | None
+
+
+def reach(email: Any, phone: Any, linkedin: Any) -> list[Reach]:
+    """The contact details a person's row holds, in the order email, phone, LinkedIn; blanks left out."""
+    details: tuple[tuple[ContactKind, Any], ...] = (("email", email), ("phone", phone), ("linkedin", linkedin))
+    found = []
+    for kind, value in details:
+        text = _cell_text(value)
+        if text:
+            href = contact_href(kind, text)
+            found.append(Reach(kind, "LinkedIn profile" if kind == "linkedin" and href else text, href))
+    return found
+
+
+def _cell_text(value: Any) -> str:
+    """A cell's value as one line of text; a whole number (a phone typed as a number) without '.0'."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return " ".join(str(value).split())
+    return ""
+
+
+def reach_by_row(contacts: pd.DataFrame, rows: Iterable[int]) -> dict[int, list[Reach]]:
+    """The ways to reach each of the given Contacts rows (``Report.tracker.contacts``)."""
+    wanted = contacts[contacts["row"].isin(set(rows))]
+    return {int(row): reach(email, phone, linkedin)
+            for row, email, phone, linkedin in zip(wanted["row"], wanted["email"], wanted["phone"],
+                                                    wanted["linkedin"])}
+
+
+# ---- what the templates loop over ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupRow:
+    """A follow-up as a table shows it."""
+
+    followup: Followup
+    #: The rule's label: "Thank-you", "Agreed date", ...
+    what: str
+    #: "today", else the due date as YYYY-MM-DD.
+    due: str
+    #: Labels of the other rules the same message settles.
+    also: tuple[str, ...]
+    reach: tuple[Reach, ...]
+
+
+def followup_rows(report: Report, state: str) -> list[FollowupRow]:
+    """The report's follow-ups in ``state`` (its order), with the ways to reach each person."""
+    items = report.by_state(state)
+    ways = reach_by_row(report.tracker.contacts, (f.contact_row for f in items))
+    return [
+        FollowupRow(
+            followup=f,
+            what=rule_label(f.rule),
+            due="today" if f.due == report.as_of else f.due.isoformat(),
+            also=tuple(rule_label(rule) for rule in f.also),
+            reach=tuple(ways.get(f.contact_row, ())),
+        )
+        for f in items
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactLine:
+    """A contact as the "Every contact" table shows it (the JSON contract's contact fields, in plain words)."""
+
+    name: str
+    organization: str
+    status: str
+    date_met: str
+    last_outgoing: str
+    last_reply: str
+    sent: int
+    replies: int
+    next_due: str
+    next_what: str
+    warmth: str
+
+
+def contact_lines(report: Report) -> list[ContactLine]:
+    """Every contact in sheet order; blanks as "" and dates as YYYY-MM-DD."""
+    return [
+        ContactLine(name=row["name"], organization=row["organization"] or "", status=row["status"] or "",
+                    date_met=row["date_met"] or "", last_outgoing=row["last_outgoing"] or "",
+                    last_reply=row["last_reply"] or "", sent=row["sent"], replies=row["replies"],
+                    next_due=row["next_due"] or "", next_what=rule_label(row["rule"]) if row["rule"] else "",
+                    warmth=warmth_words(row["warmth"]))
+        for row in report.contact_rows()
+    ]
+
+
+#: The page shows the first problems, folds the next ones away and only counts the rest (``sheetkit check`` lists all).
+PROBLEMS_SHOWN = 10
+PROBLEMS_LISTED = 100
+
+
+def problems_in_order(problems: Sequence[Problem]) -> list[Problem]:
+    """Errors first, then warnings, each in the order the reader found them."""
+    return sorted(problems, key=lambda problem: problem.severity != "error")
+
+
+def problem_place(problem: Problem) -> str:
+    """Where a problem is, in words: 'Contacts, cell J7', 'Touchpoints sheet', or '' for the whole file."""
+    if problem.sheet and problem.cell:
+        return f"{problem.sheet}, cell {problem.cell}"
+    return f"{problem.sheet} sheet" if problem.sheet else ""
+
+
+def problems_headline(problems: Sequence[Problem]) -> str:
+    """'The workbook has 2 errors and 1 warning.'"""
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    counts = [plural(n, noun) for n, noun in ((errors, "error"), (warnings, "warning")) if n]
+    return f"The workbook has {' and '.join(counts)}."
+
+
+def stat_label(stat_key: str, label: str, policy: Policy) -> str:
+    """A statistic's label; the count of upcoming follow-ups names the configured window."""
+    return f"Follow-ups due {soon_text(policy)}" if stat_key == "upcoming" else label
 
 
 # ---- charts as data for inline SVG --------------------------------------------------------
@@ -124,25 +325,26 @@ def weekly_columns(weekly: Sequence[dict[str, Any]], limit: int = 26) -> tuple[l
     return columns, max((c.sent + c.received for c in columns), default=0) or 1
 
 
+# ---- the page ------------------------------------------------------------------------------------
+
+
 def render_html(report: Report, templates: Path | None = None) -> str:
-    """The HTML report as one string (see :func:`render_html_to` to write it piece by piece)."""
-    return "".join(_html_pieces(report, templates))
+    """The HTML report as one string (see :func:`render_html_to` to write it as it is made)."""
+    template, context = _page(report, templates)
+    return template.render(context)
 
 
 def render_html_to(report: Report, stream: IO[str], templates: Path | None = None) -> None:
-    """Write the HTML report to a text stream, a chunk of table rows or some 64 KB of other markup at a time.
-
-    The page is never held whole, so its size adds nothing to peak memory
-    however many contacts the tracker has.
-    """
-    for piece in _batched(_html_pieces(report, templates), _BATCH_CHARS):
-        stream.write(piece)
+    """Write the HTML report to a text stream as the template produces it, never holding the whole page."""
+    template, context = _page(report, templates)
+    stream.writelines(template.generate(context))
 
 
-def _html_pieces(report: Report, templates: Path | None) -> Iterator[str]:
-    """The report template's output, piece by piece: small pieces of markup and chunks of table rows."""
+def _page(report: Report, templates: Path | None) -> tuple[jinja2.Template, dict[str, Any]]:
+    """The report template and everything it shows."""
     env = environment(templates)
     stats = report.stats
+    policy = report.config.policy
     channel_bars = bars(
         (name, value["rate"] or 0.0, f"{percent(value['rate'])} of {value['sent']}")
         for name, value in stats["response_rate_by_channel"].items()
@@ -157,251 +359,44 @@ def _html_pieces(report: Report, templates: Path | None) -> Iterator[str]:
         scale=1.0,
     )
     weeks, tallest = weekly_columns(stats["weekly_activity"])
-    return env.get_template("report.html").generate(
-        report=report,
-        student=report.tracker.student,
-        institution=report.tracker.institution or report.config.branding.institution,
-        colors=report.config.branding,
-        overdue=report.by_state("overdue"),
-        upcoming=report.by_state("upcoming"),
-        # Columns for rows(), computed only when a template asks for them.
-        followup_columns=lambda state: _with_rule_labels(_followup_columns(report, state)),
-        contact_columns=lambda: _with_rule_labels(_contact_columns(report)),
-        stats=STATS,
-        values=stats,
-        # For templates that loop over contacts themselves: built only if one does.
-        contacts=_Lazy(lambda: [ContactRow(**row) for row in report.contact_rows()]),
-        problems=report.problems,
-        channel_bars=channel_bars,
-        thank_you_bars=thank_you_bars,
-        weeks=weeks,
-        tallest_week=tallest,
-        generated=dt.date.today().isoformat(),
-    )
-
-
-def _batched(pieces: Iterable[str], size: int) -> Iterator[str]:
-    """Small pieces joined into strings of about ``size`` characters; big pieces passed on as they are."""
-    batch: list[str] = []
-    length = 0
-    for piece in pieces:
-        if len(piece) >= size:
-            if batch:
-                yield "".join(batch)
-                batch.clear()
-                length = 0
-            yield piece
-            continue
-        batch.append(piece)
-        length += len(piece)
-        if length >= size:
-            yield "".join(batch)
-            batch.clear()
-            length = 0
-    if batch:
-        yield "".join(batch)
-
-
-class _Lazy(Sequence[Any]):
-    """A list built on first use."""
-
-    def __init__(self, build: Callable[[], list[Any]]) -> None:
-        self._build = build
-        self._items: list[Any] | None = None
-
-    def _list(self) -> list[Any]:
-        if self._items is None:
-            self._items = self._build()
-        return self._items
-
-    def __len__(self) -> int:
-        return len(self._list())
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._list()[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._list())
-
-
-# ---- the big tables: rows filled in a column at a time ----------------------------------------
-
-
-def _followup_columns(report: Report, state: str) -> dict[str, list[Any]]:
-    """The follow-ups in ``state`` (report order) as columns named by ``FOLLOWUP_COLUMNS``; ``due`` holds dates."""
-    items = report.by_state(state)
-    return {name: list(map(attrgetter(name), items)) for name in FOLLOWUP_COLUMNS}
-
-
-def _contact_columns(report: Report) -> dict[str, list[Any]]:
-    """Every contact (sheet order) as columns named by ``CONTACT_FIELDS``, dates as YYYY-MM-DD strings or None."""
-    columns = report.contact_columns()
-    return {name: columns[name] for name in CONTACT_FIELDS}
-
-
-def referral_columns(tree: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    """The referral tree as columns for rows(): ``referrer`` and ``names`` (the referred, comma-separated)."""
-    return {"referrer": list(tree), "names": [", ".join(names) for names in tree.values()]}
-
-
-def _with_rule_labels(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """The columns plus ``rule_label``: each rule's label as shown to the student."""
-    rules = columns["rule"]
-    return {**columns, "rule_label": list(map(RULE_LABELS.get, rules, rules))}
-
-
-def escape_column(values: Sequence[Any]) -> list[str]:
-    """Each value as escaped HTML text: None as "", anything else as ``str(value)``, then escaped.
-
-    Done a column at a time, at C speed: the values are joined with a
-    separator; if the joined text holds nothing to escape the values are
-    already their own text, else it is escaped by one call of markupsafe's C
-    escape and split back. A column where some value holds the separator itself
-    is escaped one value at a time. Every value is treated as text, markup
-    included.
-    """
-    try:
-        joined = _SEPARATOR.join(values)
-    except TypeError:  # None, numbers, dates: make them text first
-        values = ["" if value is None else value for value in values]
-        try:
-            joined = _SEPARATOR.join(values)
-        except TypeError:
-            values = _texts(values)
-            joined = _SEPARATOR.join(values)
-    # Five scans with memchr cost less than escape()'s own scan of text with nothing to escape.
-    if not ("&" in joined or "<" in joined or ">" in joined or '"' in joined or "'" in joined):
-        return values if isinstance(values, list) else list(values)
-    if joined.count(_SEPARATOR) != len(values) - 1:
-        return [str.__str__(escape(str.__str__(value))) for value in values]
-    return str.split(escape(joined), _SEPARATOR)
-
-
-def _texts(values: Sequence[Any]) -> list[str]:
-    """Each value as text: None as "", anything else as ``str(value)`` (a date as YYYY-MM-DD).
-
-    Dates and numbers repeat a lot down a column and ``str(date)`` is slow, so
-    a column of only ints, dates, strings and None is converted one distinct
-    value at a time (equal values of these exact types have equal text).
-    """
-    if set(map(type, values)) <= _DISTINCT_TEXT_TYPES:
-        texts = {value: _text(value) for value in set(values)}
-        return list(map(texts.__getitem__, values))
-    return [_text(value) for value in values]
-
-
-def _text(value: Any) -> str:
-    return value if type(value) is str else "" if value is None else str(value)
-
-
-def rows(table: Mapping[str, Sequence[Any]], pattern: str, /, **fragments: str) -> Rows:
-    """Table rows from a row pattern, for templates: ``{% for chunk in rows(table, row) %}{{ chunk }}{% endfor %}``.
-
-    ``pattern`` is markup from the template with ``{name}`` wherever the text
-    of column ``table[name]`` goes; values are escaped, never read as markup or
-    as fields. Each keyword names a fragment pattern usable as ``{keyword}`` in
-    ``pattern``: it is written only in rows where the first column it names is
-    set (true, as in ``{% if %}``), otherwise left out. ``{{``/``}}`` stand for
-    literal braces; nothing but plain names may go between braces. The pattern
-    is trusted markup: build it from template text only, never from data.
-    """
-    return Rows(table, pattern, fragments)
-
-
-class Rows:
-    """Rows filled in from columns: iterate for chunks of rows as Markup, or use whole as ``{{ rows(...) }}``.
-
-    A chunk is built a column at a time: each column is escaped with one C call
-    (:func:`escape_column`), the pattern's literal markup and the columns'
-    texts are interleaved into one list by slice assignment, fragments are
-    blanked in the rows where they are not shown, and the list is joined.
-    """
-
-    def __init__(self, table: Mapping[str, Sequence[Any]], pattern: str, fragments: dict[str, str]) -> None:
-        #: The pattern with fragments expanded: literal markup, or a column's name (literal None).
-        self.slots: list[tuple[str | None, str | None]] = []
-        #: (gate, first slot, end slot): a fragment's slots, left blank in rows where column ``gate`` is not set.
-        self.spans: list[tuple[str, int, int]] = []
-        used: set[str] = set()
-        for literal, name in _fields(pattern):
-            self._add_literal(literal)
-            if name is None:
-                continue
-            if name not in fragments:
-                self.slots.append((None, name))
-                continue
-            used.add(name)
-            if name in table:
-                raise ValueError(f"fragment {name!r} has the name of a column")
-            parts = _fields(fragments[name])
-            gate = next((field for _, field in parts if field is not None), None)
-            if gate is None:
-                raise ValueError(f"fragment {name!r} names no column to decide where it is shown")
-            first = len(self.slots)
-            for fragment_literal, field in parts:
-                if fragment_literal:
-                    self.slots.append((fragment_literal, None))
-                if field is not None:
-                    self.slots.append((None, field))
-            self.spans.append((gate, first, len(self.slots)))
-        if unused := set(fragments) - used:
-            raise ValueError(f"fragments not used in the row pattern: {', '.join(sorted(unused))}")
-        self.fields = list(dict.fromkeys(field for _, field in self.slots if field is not None))
-        if missing := [name for name in self.fields if name not in table]:
-            raise ValueError(f"no column {', '.join(map(repr, missing))}; the table has {', '.join(table)}")
-        lengths = {len(table[name]) for name in self.fields}
-        if len(lengths) > 1:
-            raise ValueError("the table's columns differ in length")
-        self.table = table
-        self.length = lengths.pop() if lengths else 0
-
-    def _add_literal(self, literal: str) -> None:
-        """Literal markup outside fragments, merged with literal markup just before it."""
-        if not literal:
-            return
-        if self.slots and self.slots[-1][1] is None and not (self.spans and self.spans[-1][2] == len(self.slots)):
-            self.slots[-1] = (self.slots[-1][0] + literal, None)  # type: ignore[operator]
-        else:
-            self.slots.append((literal, None))
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __iter__(self) -> Iterator[Markup]:
-        size = max(1, _ROWS_PER_CHUNK)
-        width = len(self.slots)
-        for start in range(0, self.length, size):
-            stop = min(start + size, self.length)
-            count = stop - start
-            texts = {name: escape_column(self.table[name][start:stop]) for name in self.fields}
-            pieces: list[str] = [""] * (count * width)
-            for index, (literal, field) in enumerate(self.slots):
-                pieces[index::width] = texts[field] if literal is None else [literal] * count
-            for gate, first, end in self.spans:
-                blank = [""] * (end - first)
-                # The rows where the gate column is not set (false, as in {% if %}): usually few.
-                for row in compress(range(0, count * width, width), map(not_, self.table[gate][start:stop])):
-                    pieces[row + first:row + end] = blank
-            yield Markup("".join(pieces))
-
-    def __html__(self) -> Markup:
-        return Markup("".join(self))
-
-    __str__ = __html__
-
-
-def _fields(pattern: str) -> list[tuple[str, str | None]]:
-    """A pattern as (literal, field name or None) pairs; only ``{name}`` fields are allowed."""
-    parts = []
-    for literal, name, spec, conversion in _FORMATTER.parse(str(pattern)):
-        if name is not None and (not name.isidentifier() or spec or conversion):
-            raise ValueError(f"only plain {{name}} fields may be used in a row pattern, not {{{name}...}}")
-        parts.append((literal, name))
-    return parts
+    overdue = followup_rows(report, "overdue")
+    upcoming = followup_rows(report, "upcoming")
+    context = {
+        "report": report,
+        "student": report.tracker.student,
+        "institution": report.tracker.institution or report.config.branding.institution,
+        "colors": report.config.branding,
+        "overdue": overdue,
+        "upcoming": upcoming,
+        "no_contacts": report.tracker.contacts.empty,
+        "offer_accepted_on": report.tracker.offer_accepted_on,
+        "offer_thanks": [row for row in overdue + upcoming if row.followup.rule == "offer-thanks"],
+        "soon": soon_text(policy),
+        "habit": habit_text(policy),
+        "thank_you_within": days_text(policy.thank_you_days),
+        "stats": STATS,
+        "stat_label": lambda stat: stat_label(stat.key, stat.label, policy),
+        "values": stats,
+        "warmth_words": warmth_words,
+        "contacts": contact_lines(report),
+        "problems": [(problem, problem_place(problem))
+                     for problem in problems_in_order(report.problems)[:PROBLEMS_LISTED]],
+        "problems_unlisted": max(len(report.problems) - PROBLEMS_LISTED, 0),
+        "problems_headline": problems_headline(report.problems),
+        "problems_shown": PROBLEMS_SHOWN,
+        "channel_bars": channel_bars,
+        "thank_you_bars": thank_you_bars,
+        "weeks": weeks,
+        "tallest_week": tallest,
+        "generated": dt.date.today().isoformat(),
+    }
+    return env.get_template("report.html"), context
 
 
 def render_json(report: Report) -> str:
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
 
 
 # ---- XLSX ---------------------------------------------------------------------------------
@@ -412,39 +407,81 @@ def xlsx_text(value: str) -> str:
     return _ILLEGAL_XML.sub("\ufffd", value)
 
 
+#: Points per line of 11-point text, the default row height of Excel and LibreOffice.
+LINE_HEIGHT = 15.0
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """About how many lines ``text`` takes wrapped in a column ``width`` characters wide (rounded up).
+
+    A column's width counts digit-wide characters; words wrap early, so a line
+    is taken to hold ``width`` characters of text.
+    """
+    per_line = max(1, int(width))
+    return sum(max(1, -(-len(line) // per_line)) for line in text.split("\n"))
+
+
 class XlsxSheetWriter:
-    """Writes one formatted sheet of a report workbook; user text is always stored as text."""
+    """Writes one formatted sheet of a report workbook; user text is always stored as text.
+
+    Text wraps within its column's width and each row is made tall enough for
+    its longest wrapped text (LibreOffice keeps a file's row heights as they
+    are, so they are written, not left to the program); numbers and dates are
+    centred, so a number never runs into the text beside it.
+    """
 
     def __init__(self, workbook: Any, title: str, headers: Sequence[str], widths: Sequence[float],
                  header_color: str) -> None:
-        from openpyxl.styles import Font, PatternFill
+        from openpyxl.styles import Alignment, Font, PatternFill
 
         self.sheet = workbook.create_sheet(title)
         self.rows = 1
         self.headers = headers
-        for index, (header, width) in enumerate(zip(headers, widths), start=1):
-            cell = self.sheet.cell(row=1, column=index, value=header)
+        self.widths = list(widths)
+        self._text = Alignment(wrap_text=True, vertical="top")
+        self._number = Alignment(horizontal="center", vertical="top")
+        heading = Alignment(wrap_text=True, vertical="center")
+        for column, (header, width) in enumerate(zip(headers, widths), start=1):
+            cell = self.sheet.cell(row=1, column=column, value=header)
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor=header_color)
+            cell.alignment = heading
             self.sheet.column_dimensions[cell.column_letter].width = width
+        self._fit_height(1, headers)
         self.sheet.freeze_panes = "A2"
 
-    def append(self, values: Sequence[Any], formats: dict[int, str] | None = None) -> None:
-        """Add a row; ``formats`` maps 1-based column numbers to number formats."""
+    def append(self, values: Sequence[Any], formats: dict[int, str] | None = None,
+               links: dict[int, str] | None = None) -> None:
+        """Add a row; ``formats`` maps 1-based column numbers to number formats, ``links`` to hyperlinks."""
         self.rows += 1
-        for index, value in enumerate(values, start=1):
-            cell = self.sheet.cell(row=self.rows, column=index)
+        for column, value in enumerate(values, start=1):
+            cell = self.sheet.cell(row=self.rows, column=column)
             if isinstance(value, str):
                 cell.value = xlsx_text(value)
                 # openpyxl would take a leading '=' as a formula; user text must stay text.
                 cell.data_type = "s"
+                cell.alignment = self._text
             elif isinstance(value, dt.date):
                 cell.value = value
                 cell.number_format = "yyyy-mm-dd"
+                cell.alignment = self._number
             else:
                 cell.value = value
-            if formats and index in formats:
-                cell.number_format = formats[index]
+                cell.alignment = self._number
+            if formats and column in formats:
+                cell.number_format = formats[column]
+            if links and column in links:
+                cell.hyperlink = links[column]
+                cell.style = "Hyperlink"
+                cell.alignment = self._text
+        self._fit_height(self.rows, values)
+
+    def _fit_height(self, row: int, values: Sequence[Any]) -> None:
+        """Make ``row`` tall enough for its longest wrapped text; one-line rows keep the default height."""
+        lines = max((wrapped_lines(value, width) for value, width in zip(values, self.widths)
+                     if isinstance(value, str)), default=1)
+        if lines > 1:
+            self.sheet.row_dimensions[row].height = LINE_HEIGHT * lines
 
     def finish(self) -> None:
         from openpyxl.utils import get_column_letter
@@ -461,50 +498,72 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+#: The follow-up sheets' columns and widths (characters); the first seven are the original report's.
+FOLLOWUP_SHEET_COLUMNS: tuple[tuple[str, float], ...] = (
+    ("Contact", 20), ("Organization", 20), ("Rule", 16), ("Due", 11), ("Days overdue", 9), ("Why", 50),
+    ("Suggested channel", 14), ("Also settles", 16), ("Email", 30), ("Phone", 15), ("LinkedIn", 16),
+)
+
+
 def write_xlsx(report: Report, stream: IO[bytes]) -> None:
-    """Sheets Overdue, Upcoming, Contacts and Stats: formatted, filtered, real dates."""
+    """Sheets Problems (first, when there are any), Overdue, Upcoming, Contacts and Stats."""
     from openpyxl import Workbook
 
     from sheetkit.output import GENERATOR_MARK
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     workbook.properties.creator = GENERATOR_MARK
     color = report.config.branding.primary_color
-    followup_headers = ("Contact", "Organization", "Rule", "Due", "Days overdue", "Why", "Suggested channel")
-    widths = (24, 24, 18, 12, 12, 70, 18)
+    if report.problems:
+        sheet = XlsxSheetWriter(workbook, "Problems", ("Severity", "Where", "What to fix"), (10, 24, 90), color)
+        for problem in problems_in_order(report.problems):
+            sheet.append((problem.severity.capitalize(), problem_place(problem) or "The whole file", problem.message))
+        sheet.finish()
+    headers = [name for name, _ in FOLLOWUP_SHEET_COLUMNS]
+    widths = [width for _, width in FOLLOWUP_SHEET_COLUMNS]
     for title, state in (("Overdue", "overdue"), ("Upcoming", "upcoming")):
-        sheet = XlsxSheetWriter(workbook, title, followup_headers, widths, color)
-        for f in report.by_state(state):
-            sheet.append((f.contact, f.organization, RULE_LABELS[f.rule], f.due, f.days_overdue, f.why,
-                          f.suggested_channel))
+        sheet = XlsxSheetWriter(workbook, title, headers, widths, color)
+        for row in followup_rows(report, state):
+            f = row.followup
+            ways = {way.kind: way for way in row.reach}
+            reach_cells = [ways.get(kind) for kind in ("email", "phone", "linkedin")]
+            # Email, Phone and LinkedIn are columns 9 to 11; plausible values become links.
+            links = {column: way.href for column, way in enumerate(reach_cells, start=9) if way and way.href}
+            sheet.append((f.contact, f.organization, row.what, f.due, f.days_overdue, f.why,
+                          f.suggested_channel or "None usable yet", ", ".join(row.also),
+                          *(way.text if way else None for way in reach_cells)), links=links)
         sheet.finish()
     contact_headers = ("Name", "Organization", "Status", "Date met", "Last sent", "Last reply", "Sent", "Replies",
                        "Next due", "Rule", "Warmth")
-    sheet = XlsxSheetWriter(workbook, "Contacts", contact_headers, (24, 24, 14, 12, 12, 12, 8, 8, 12, 18, 12), color)
-    for row in report.contact_rows():
-        sheet.append((row["name"], row["organization"], row["status"], _date(row["date_met"]),
-                      _date(row["last_outgoing"]), _date(row["last_reply"]), row["sent"], row["replies"],
-                      _date(row["next_due"]), RULE_LABELS.get(row["rule"] or "", ""), row["warmth"]))
+    sheet = XlsxSheetWriter(workbook, "Contacts", contact_headers, (22, 22, 12, 12, 12, 12, 8, 9, 12, 17, 16),
+                            color)
+    for line in contact_lines(report):
+        sheet.append((line.name, line.organization or None, line.status or None, _date(line.date_met),
+                      _date(line.last_outgoing), _date(line.last_reply), line.sent, line.replies,
+                      _date(line.next_due), line.next_what, line.warmth))
     sheet.finish()
-    stats_sheet = XlsxSheetWriter(workbook, "Stats", ("Statistic", "Value", "Sent", "Replied"), (44, 28, 10, 10),
+    stats_sheet = XlsxSheetWriter(workbook, "Stats", ("Statistic", "Value", "Sent", "Replied"), (44, 40, 10, 10),
                                   color)
-    for label, value, sent, replied, kind in stat_rows(report.stats):
+    for label, value, sent, replied, kind in stat_rows(report.stats, report.config.policy):
         stats_sheet.append((label, value, sent, replied), {2: "0%"} if kind in ("rate", "breakdown") else None)
     stats_sheet.finish()
     workbook.save(stream)
 
 
-def stat_rows(values: dict[str, Any]) -> list[tuple[str, Any, Any, Any, str]]:
+def stat_rows(values: dict[str, Any], policy: Policy) -> list[tuple[str, Any, Any, Any, str]]:
     """The statistics flattened to (label, value, sent, replied, kind) rows, in STATS order."""
     rows: list[tuple[str, Any, Any, Any, str]] = []
     for stat in STATS:
         value = values[stat.key]
+        label = stat_label(stat.key, stat.label, policy)
         if stat.kind == "breakdown":
             for name, part in value.items():
-                rows.append((f"{stat.label}: {name}", part["rate"], part["sent"], part["replied"], stat.kind))
+                rows.append((f"{label}: {name}", part["rate"], part["sent"], part["replied"], stat.kind))
         elif stat.kind == "counts":
-            rows.extend((f"{stat.label}: {name}", count, None, None, stat.kind) for name, count in value.items())
+            rows.extend((f"{label}: {warmth_words(name) if stat.key == 'warmth' else name}", count, None, None,
+                         stat.kind)
+                        for name, count in value.items())
         elif stat.kind == "tree":
             rows.extend((f"Referred by {referrer}", ", ".join(names), None, None, stat.kind)
                         for referrer, names in value.items())
@@ -512,5 +571,5 @@ def stat_rows(values: dict[str, Any]) -> list[tuple[str, Any, Any, Any, str]]:
             rows.extend((f"Week of {week['week']}", week["sent"] + week["received"], week["sent"], None, stat.kind)
                         for week in value)
         else:
-            rows.append((stat.label, value, None, None, stat.kind))
+            rows.append((label, value, None, None, stat.kind))
     return rows

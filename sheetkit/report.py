@@ -19,7 +19,7 @@ from sheetkit.config import Config
 from sheetkit.errors import Problem
 from sheetkit.model import Followup, Tracker
 from sheetkit.policy import Engine, run_policy
-from sheetkit.reader import RawTracker, read_tracker, shape_tracker
+from sheetkit.reading import read_tracker
 from sheetkit.stats import THANK_YOU_BENCHMARKS, compute_stats
 
 REPORT_SCHEMA = "sheetkit.report/1"
@@ -119,13 +119,8 @@ def _plain(series: pd.Series) -> list[Any]:
     return values.tolist()
 
 
-def build_report(path: Path, config: Config, as_of: dt.date, raw: RawTracker | None = None) -> Report:
-    """Read ``path`` and work out its follow-ups and statistics as of ``as_of``.
-
-    ``raw``: the workbook's cells already loaded by :func:`~sheetkit.reader.load_grids`
-    (or a :func:`~sheetkit.reader.start_reading` that has finished), so reading can
-    overlap other start-up work.
-    """
-    tracker = shape_tracker(raw) if raw is not None else read_tracker(path, config)
+def build_report(path: Path, config: Config, as_of: dt.date) -> Report:
+    """Read ``path`` and work out its follow-ups and statistics as of ``as_of``."""
+    tracker = read_tracker(path, config)
     engine = run_policy(tracker, config.policy, as_of)
     return Report(source=path, as_of=as_of, config=config, tracker=tracker, engine=engine, stats=compute_stats(engine))

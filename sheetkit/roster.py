@@ -28,8 +28,9 @@ LAST_NAME_HEADERS = ("last name", "surname", "family name", "last")
 EMAIL_HEADERS = ("email", "e mail", "email address", "student email", "mail")
 
 WORKBOOK_SUFFIX = ".xlsx"
-#: Longest file stem written, before any "-2" that keeps names unique.
-MAX_STEM_LENGTH = 60
+#: Longest file stem written, in UTF-8 bytes (file systems count bytes: 255 for a whole name),
+#: before any "-2" that keeps names unique; 60 ASCII letters, or 30 in Greek, or 20 in Chinese.
+MAX_STEM_BYTES = 60
 #: Names Windows refuses as file names, whatever the extension.
 RESERVED_STEMS = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
@@ -108,12 +109,13 @@ def safe_file_stem(name: str) -> str:
     >>> safe_file_stem("../../etc/passwd")
     'etc-passwd'
     """
-    folded = unicodedata.normalize("NFKD", name.casefold().translate(_ASCII_SPELLINGS))
+    # NFKC first, so that styled letters (𝔄, ｆｕｌｌ-width) are plain letters before case is folded.
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name).casefold().translate(_ASCII_SPELLINGS))
     stem = _NOT_ASCII_WORD.sub("-", folded.encode("ascii", "ignore").decode("ascii")).strip("-")
     if not stem:
         # Nothing left in ASCII (a name in another script): keep its letters, joined by dashes.
         stem = _NOT_WORD.sub("-", unicodedata.normalize("NFKC", name.casefold())).strip("-")
-    stem = stem[:MAX_STEM_LENGTH].rstrip("-") or "student"
+    stem = stem.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", "ignore").rstrip("-") or "student"
     return f"{stem}-student" if stem in RESERVED_STEMS else stem
 
 
@@ -124,13 +126,16 @@ def unique_file_names(names: Iterable[str], suffix: str = WORKBOOK_SUFFIX) -> li
     ['sam-lee.xlsx', 'sam-lee-2.xlsx', 'sam-lee-3.xlsx']
     """
     taken: set[str] = set()
+    #: The last number given to each stem, so that n repeats of one name take n steps, not n².
+    last_number: dict[str, int] = {}
     file_names = []
     for name in names:
         stem = safe_file_stem(name)
-        candidate, counter = stem, 1
+        candidate, counter = stem, last_number.get(stem.casefold(), 1)
         while candidate.casefold() in taken:
             counter += 1
             candidate = f"{stem}-{counter}"
+        last_number[stem.casefold()] = counter
         taken.add(candidate.casefold())
         file_names.append(candidate + suffix)
     return file_names

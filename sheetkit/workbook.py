@@ -1,9 +1,9 @@
 """Building the tracker workbook that `sheetkit new` hands to a student.
 
 The workbook follows :mod:`sheetkit.spec` (sheet names, headers, lists) and
-carries live formulas that work out each contact's next follow-up the same way
-the Python engine does, so a student who never runs a command still sees what
-is due. Formulas use only functions that Excel, LibreOffice and Google Sheets
+carries live formulas that apply every rule of DOMAIN.md a formula can (one
+next step per contact), so a student who never runs a command still sees what
+is due. Formulas use only functions that Excel, LibreOffice and Gnumeric
 share, with ``_xlfn.`` prefixes where Excel needs them::
 
     >>> from sheetkit.config import Config
@@ -42,7 +42,7 @@ from sheetkit.spec import Column, column_letter
 if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.worksheet import Worksheet
 
@@ -86,16 +86,40 @@ class HelperColumn:
 
 CONTACT_HELPERS: tuple[HelperColumn, ...] = (
     HelperColumn("counted", f"Counted {AUTO_SUFFIX}", "0"),
+    HelperColumn("last_met", f"Last met {AUTO_SUFFIX}"),
+    HelperColumn("warm_on", f"Last warm reply {AUTO_SUFFIX}"),
+    HelperColumn("brief_on", f"Last brief reply {AUTO_SUFFIX}"),
+    HelperColumn("thank_you_for", f"Thank-you owed for {AUTO_SUFFIX}"),
     HelperColumn("thank_you_logged", f"Thank-you logged {AUTO_SUFFIX}"),
     HelperColumn("thank_you_on", f"Thank-you on {AUTO_SUFFIX}"),
     HelperColumn("first_follow_up_on", f"1st follow-up on {AUTO_SUFFIX}"),
     HelperColumn("second_follow_up_on", f"2nd follow-up on {AUTO_SUFFIX}"),
     HelperColumn("last_sent", f"Last sent {AUTO_SUFFIX}"),
+    HelperColumn("first_sent", f"First sent {AUTO_SUFFIX}"),
+    HelperColumn("last_written", f"Last written {AUTO_SUFFIX}"),
+    HelperColumn("heard_from", f"Heard from {AUTO_SUFFIX}", "0"),
+    HelperColumn("unanswered", f"Unanswered in a row {AUTO_SUFFIX}", "0"),
+    HelperColumn("agreed_met_on", f"Agreed date met on {AUTO_SUFFIX}"),
+    HelperColumn("question_on", f"Question open since {AUTO_SUFFIX}"),
+    HelperColumn("introduced_on", f"Introduction acted on {AUTO_SUFFIX}"),
+    HelperColumn("referred_met", f"Referred person met {AUTO_SUFFIX}"),
+    HelperColumn("introduced", f"Referred person written to {AUTO_SUFFIX}"),
+    HelperColumn("schedule_due", f"Schedule due {AUTO_SUFFIX}"),
+    # The due date of each rule, side by side (see DUE_CANDIDATES).
     HelperColumn("cadence_due", f"Cadence due {AUTO_SUFFIX}"),
     HelperColumn("agreed_open", f"Agreed date open {AUTO_SUFFIX}"),
+    HelperColumn("reply_due", f"Reply due {AUTO_SUFFIX}"),
+    HelperColumn("referrer_update_due", f"Referrer update due {AUTO_SUFFIX}"),
+    HelperColumn("referrer_thanks_due", f"Referrer thanks due {AUTO_SUFFIX}"),
+    HelperColumn("offer_thanks_due", f"Offer thanks due {AUTO_SUFFIX}"),
 )
 
-TOUCHPOINT_HELPERS: tuple[HelperColumn, ...] = (HelperColumn("replied", f"Replied {AUTO_SUFFIX}", "0"),)
+TOUCHPOINT_HELPERS: tuple[HelperColumn, ...] = (
+    HelperColumn("replied", f"Replied {AUTO_SUFFIX}", "0"),
+    HelperColumn("asks", f"Asks {AUTO_SUFFIX}", "0"),
+    HelperColumn("answers", f"Answers theirs {AUTO_SUFFIX}", "0"),
+    HelperColumn("warm_reply", f"Warm reply on {AUTO_SUFFIX}"),
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,10 @@ class DashboardFigure:
     label: str
     number_format: str
 
+    def label_for(self, policy: Policy) -> str:
+        """The label as the Dashboard shows it, with the policy's numbers in it."""
+        return self.label.format(upcoming_days=policy.upcoming_days)
+
 
 DASHBOARD_FIGURES: tuple[DashboardFigure, ...] = (
     DashboardFigure("contacts", "Contacts", "0"),
@@ -115,11 +143,10 @@ DASHBOARD_FIGURES: tuple[DashboardFigure, ...] = (
     DashboardFigure("response_rate", "Response rate", "0%"),
     DashboardFigure("thank_you_rate", "Thank-you rate", "0%"),
     DashboardFigure("overdue", "Overdue now", "0"),
-    DashboardFigure("due_soon", "Due in the next 7 days", "0"),
+    DashboardFigure("due_soon", "Due in the next {upcoming_days} days", "0"),
 )
 #: Row of the first Dashboard figure; the rest follow one per row.
 DASHBOARD_FIRST_ROW = 4
-DUE_SOON_DAYS = 7
 
 #: Touchpoints ranges as workbook-level names, keyed by column key (helpers included).
 TOUCHPOINT_NAMES: dict[str, str] = {
@@ -127,12 +154,19 @@ TOUCHPOINT_NAMES: dict[str, str] = {
     "contact": "TP_Contact",
     "direction": "TP_Direction",
     "purpose": "TP_Purpose",
+    "channel": "TP_Channel",
+    "reply_quality": "TP_Quality",
     "replied": "TP_Replied",
+    "asks": "TP_Asks",
+    "answers": "TP_Answers",
+    "warm_reply": "TP_WarmReply",
 }
 _NAME_LETTER = column_letter(1 + [c.key for c in spec.CONTACT_COLUMNS].index("name"))
 #: The names typed on Contacts: the source of the Contact and Referred by dropdowns.
 CONTACT_NAMES = f"{_sheet_ref(spec.CONTACTS_SHEET)}!${_NAME_LETTER}$2:${_NAME_LETTER}${CONTACT_ROWS + 1}"
 HOLIDAYS_NAME = "Holidays"
+#: Start Here's "Offer accepted on" value cell, which the offer-thanks formulas read.
+OFFER_CELL = "$B$6"
 HOLIDAYS_TITLE = "Holidays"
 
 #: Highlight colours (fill, text): Excel's "light red" and "yellow" presets.
@@ -210,7 +244,8 @@ def build_workbook(
                      _contact_formulas(contacts, config.policy, dates))
     _fill_data_sheet(workbook.create_sheet(spec.TOUCHPOINTS_SHEET), touchpoints, config, list_ranges,
                      _touchpoint_formulas(touchpoints))
-    _add_due_highlights(workbook[spec.CONTACTS_SHEET], contacts)
+    _add_due_highlights(workbook[spec.CONTACTS_SHEET], contacts, config.policy)
+    _shade_computed_cells(workbook[spec.CONTACTS_SHEET], contacts, config.branding.accent_color)
     _fill_dashboard(workbook.create_sheet(spec.DASHBOARD_SHEET), contacts, config)
     _fill_lists_sheet(workbook.create_sheet(spec.LISTS_SHEET), config)
 
@@ -259,9 +294,7 @@ class TrackerTemplate:
     def build(cls, config: Config | None = None, *, institution: str | None = None) -> TrackerTemplate:
         """Build the workbook for ``config`` (openpyxl, most of a second) with placeholders for the student."""
         workbook = build_workbook(config, student=cls._STUDENT, institution=institution, email=cls._EMAIL)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return cls(buffer.getvalue())
+        return cls(workbook_bytes(workbook))
 
     @classmethod
     def cached(
@@ -313,8 +346,10 @@ class TrackerTemplate:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in self._parts:
                 if name == self._marked_part:
-                    data = (data.replace(self._mark(self._STUDENT), self._mark(_clean_text(student)))
-                            .replace(self._mark(self._EMAIL), self._mark(_clean_text(email))))
+                    # One pass over the part: a student named like the email's placeholder stays a name.
+                    values = {self._mark(self._STUDENT): self._mark(_clean_text(student)),
+                              self._mark(self._EMAIL): self._mark(_clean_text(email))}
+                    data = re.sub(b"|".join(map(re.escape, values)), lambda found: values[found[0]], data)
                 elif name == _CORE_PROPERTIES:
                     data = _CREATED_OR_MODIFIED.sub(lambda match: match[1] + now, data)
                 archive.writestr(name, data)
@@ -325,6 +360,60 @@ class TrackerTemplate:
         """A Start Here value's cell, after its address, as openpyxl writes it: an inline string, or empty."""
         # html.escape without quotes escapes what openpyxl's writer does (& < >) and loads faster than xml.sax.
         return f' t="inlineStr"><is><t>{html.escape(text, quote=False)}</t></is>'.encode() if text else b' t="n">'
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The workbook as .xlsx bytes, each data column's formulas written once as a shared formula.
+
+    Every pre-formatted row carries the same formulas, shifted by row; written
+    out in full they are megabytes of sheet XML that every reader of the
+    tracker must parse. A shared formula (as Excel itself writes) keeps the
+    first row's text and marks the rows below as copies.
+    """
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data_sheets = {f"xl/worksheets/sheet{workbook.sheetnames.index(name) + 1}.xml"
+                   for name in (spec.CONTACTS_SHEET, spec.TOUCHPOINTS_SHEET)}
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, _share_formulas(data) if info.filename in data_sheets else data)
+    return out.getvalue()
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"([^>]*)><f>([^<]*)</f><v\s*/?>(?:</v>)?</c>')
+_RELATIVE_ROW = re.compile(rb"(?<![A-Za-z0-9_$])(\$[A-Z]{1,3})([0-9]+)(?![0-9(])")
+
+
+def _share_formulas(xml: bytes) -> bytes:
+    """Rewrite each column's run of formulas (the same formula, row-shifted) as one shared formula."""
+    cells = list(_FORMULA_CELL.finditer(xml))
+    first: dict[bytes, re.Match[bytes]] = {}
+    last_row: dict[bytes, int] = {}
+    for cell in cells:
+        column, row = cell[1], int(cell[2])
+        first.setdefault(column, cell)
+        last_row[column] = row
+    index = {column: number for number, column in enumerate(first)}
+
+    def shifted(master: re.Match[bytes], row: int) -> bytes:
+        offset = row - int(master[2])
+        return _RELATIVE_ROW.sub(lambda ref: ref[1] + str(int(ref[2]) + offset).encode(), master[4])
+
+    def rewrite(cell: re.Match[bytes]) -> bytes:
+        column, row = cell[1], int(cell[2])
+        master = first[column]
+        if cell is master or cell.start() == master.start():
+            shared = (b'<f t="shared" ref="' + column + master[2] + b":" + column + str(last_row[column]).encode()
+                      + b'" si="' + str(index[column]).encode() + b'">' + cell[4] + b"</f>")
+        else:
+            if shifted(master, row) != cell[4]:
+                raise ValueError(f"{column.decode()}{row}: not the column's formula shifted by row")
+            shared = b'<f t="shared" si="' + str(index[column]).encode() + b'"/>'
+        return b'<c r="' + column + cell[2] + b'"' + cell[3] + b">" + shared + b"</c>"
+
+    return _FORMULA_CELL.sub(rewrite, xml)
 
 
 # --- The template cache ---------------------------------------------------------
@@ -403,68 +492,144 @@ def _save_cache_entry(entry: Path, xlsx: bytes) -> None:
 # --- Start Here ---------------------------------------------------------------
 
 def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institution: str, email: str) -> None:
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment
 
     policy = config.policy
 
     def days(count: int) -> str:
-        unit = "working day" if policy.business_days else "day"
-        return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+        return f"{count} day" if count == 1 else f"{count} days"
 
-    heading = Font(bold=True, size=12, color=config.branding.primary_color)
-    sheet.column_dimensions["A"].width = 22
-    sheet.column_dimensions["B"].width = 70
+    heading = _font(bold=True, size=12, color=config.branding.primary_color)
+    sheet.column_dimensions["A"].width = START_LABEL_WIDTH
+    sheet.column_dimensions["B"].width = START_TEXT_WIDTH
 
     sheet["A1"] = "Networking follow-up tracker"
-    sheet["A1"].font = Font(bold=True, size=16, color=config.branding.primary_color)
-    for row, (label, value) in enumerate(
-        ((spec.STUDENT_LABEL, student), (spec.INSTITUTION_LABEL, institution), (spec.EMAIL_LABEL, email)), start=3
-    ):
-        sheet.cell(row, 1, label).font = Font(bold=True)
+    sheet["A1"].font = _font(bold=True, size=16, color=config.branding.primary_color)
+    sheet.row_dimensions[1].height = 24
+    fields = ((spec.STUDENT_LABEL, student), (spec.INSTITUTION_LABEL, institution), (spec.EMAIL_LABEL, email),
+              (spec.OFFER_LABEL, ""))
+    for row, (label, value) in enumerate(fields, start=3):
+        sheet.cell(row, 1, label).font = _font(bold=True)
         _set_text(sheet.cell(row, 2), value)
+        sheet.cell(row, 2).font = _font()
+    offer = sheet[OFFER_CELL.replace("$", "")]
+    offer.number_format = DATE_FORMAT
+    offer.alignment = Alignment(horizontal="left")
+    offer_rule = Column(spec.OFFER_LABEL, "offer_accepted_on", "date", 12,
+                        "The day you accepted a job offer: everyone who helped is owed a short note.")
+    _add_validation(sheet, OFFER_CELL.replace("$", ""), _date_validation(offer_rule))
 
+    soon = f"due in the next {days(policy.upcoming_days)}"
     lines: list[tuple[str, str] | str] = [
         "How to use this workbook",
-        ("1.", "Each time you meet someone, add them on Contacts: name, how you met, the date."),
-        ("2.", "Log every message on Touchpoints, one row each, with the name spelled as on Contacts."),
-        ("3.", f"Say thank you within {days(policy.thank_you_days)} of meeting; log it with Purpose Thank-you."),
-        ("4.", "Follow up twice more, each time by a different channel, then keep in touch now and then."),
-        ("5.", "If they give you a date to check back, put it in Agreed next contact: it wins when it is sooner."),
-        ("6.", "Next follow-up due works itself out. Red rows are overdue; amber rows are due within a week."),
-        ("7.", "Set Status to Paused, Closed or Do not contact to stop the reminders for someone."),
+        ("1.", ("Each time you meet someone, add them on Contacts: name, how you met, the date. "
+                "A later meeting with the same person goes on Touchpoints with Purpose Meeting: it gets its own "
+                "thank-you.")),
+        ("2.", ("At the end of every meeting, ask when and how they would like you to follow up. Put the day you "
+                "will get in touch in Agreed next contact, and how in Best way to reach.")),
+        ("3.", "Log every message on Touchpoints, one row each, with the name spelled as on Contacts."),
+        ("4.", (f"Say thank you within {days(policy.thank_you_days)} of meeting (thanks said at the meeting itself "
+                "does not count); log it with Purpose Thank-you.")),
+        ("5.", ("Follow up twice more, each time in a different way, then keep in touch now and then. "
+                "Keep every message brief and professional.")),
+        ("6.", (f"Next follow-up due works itself out: one next step per person, the earliest that is due. "
+                f"Red rows are overdue; amber rows are {soon}.")),
+        ("7.", ("Set Status to Paused to rest a contact (an agreed date still brings them back), "
+                "or to Closed or Do not contact to stop for good.")),
+        ("8.", (f"When you accept a job offer, type the day in {spec.OFFER_LABEL} above: everyone who helped "
+                f"is owed a short note within {days(OFFER_THANKS_DAYS)}.")),
+        ("9.", (f"To print, select the rows you have filled in and print the selection: the sheets are ready "
+                f"for {CONTACT_ROWS} contacts and {TOUCHPOINT_ROWS:,} messages, and a plain print includes "
+                "the empty rows.")),
         "Follow-up schedule",
-        ("Thank-you", f"{days(policy.thank_you_days)} after the meeting"),
-        ("First follow-up", f"{days(policy.first_follow_up_days)} after the thank-you"),
-        ("Second follow-up", f"{days(policy.second_follow_up_days)} after the first follow-up"),
-        ("Keep in touch", f"every {days(policy.keep_in_touch_days)} after your last message"),
-        ("Agreed date", "the date they named, when it comes before the schedule's date"),
-        ("Spacing", f"nothing falls due within {days(policy.spacing_days)} of your last message, "
-                    "except an agreed date"),
-        ("Referrer update", f"{days(policy.referrer_update_days)} after meeting someone a contact referred you to "
-                            "(in the report)"),
-        ("Cool-off", f"after {policy.cool_off_unanswered} unanswered messages or only brief replies, the keep-in-touch "
-                     f"gap is {policy.cool_off_factor} times longer (in the report)"),
+        ("Thank-you", (f"{days(policy.thank_you_days)} after each meeting, or after a warm reply from someone "
+                       "you have not met")),
+        ("First follow-up", (f"{days(policy.first_follow_up_days)} after the thank-you "
+                             f"({days(JOB_INTERVIEW_CHECK_DAYS)} after a job interview's, to ask about the status); "
+                             "answering a message of theirs does not count")),
+        ("Second follow-up", (f"{days(policy.second_follow_up_days)} after the first follow-up, "
+                              "unless their replies are brief")),
+        ("Keep in touch", (f"every {days(policy.keep_in_touch_days)} after your last message; "
+                           f"every {days(WARM_KEEP_IN_TOUCH_DAYS)} when their latest reply was warm")),
+        ("Agreed date", ("the day in Agreed next contact wins: until then the follow-ups above wait for it, "
+                         "whether it comes sooner or later (a thank-you is still due)")),
+        ("Reply", f"{days(REPLY_DAYS)} after they ask you something (Purpose Question or Meeting request)"),
+        ("Nudge", (f"{days(NUDGE_DAYS)} after an unanswered request to someone you have not met; "
+                   "after two, let it rest")),
+        ("Referrer update", f"{days(policy.referrer_update_days)} after meeting someone a contact referred you to"),
+        ("Referrer thanks", (f"{days(REFERRER_THANKS_DAYS)} after you first write to someone a contact referred "
+                             "you to")),
+        ("Spacing", (f"nothing falls due within {days(policy.spacing_days)} of your last message, "
+                     "except an agreed date, a reply or the news of your offer")),
+        ("Cool-off", (f"after {policy.cool_off_unanswered} unanswered messages, or brief replies, the keep-in-touch "
+                      f"gap is {policy.cool_off_factor} times longer")),
+        ("Stop", (f"after {STOP_AFTER_UNANSWERED} unanswered messages in a row nothing more is due: "
+                  "set Status to Paused or Closed")),
     ]
     if policy.business_days:
-        lines.append(("Working days", "weekends are skipped when counting days, and so are the holidays "
-                                      "listed on the hidden Lists sheet"))
+        lines.append(("Working days", ("a due date on a weekend, or on a holiday listed on the hidden Lists "
+                                       "sheet, moves to the next working day")))
     lines += [
         "See what you owe",
         ("Run", "sheetkit report tracker.xlsx"),
-        ("", "It lists overdue and upcoming follow-ups and how your outreach is going. "
-             "Use this file's name in place of tracker.xlsx."),
+        ("", (f"It lists what is overdue and {soon}, and how your outreach is going. "
+              "Use this file's name in place of tracker.xlsx. Only the report suggests which way to get in touch, "
+              "warns about too many messages in one week, a Referral with nobody in Referred by or dates that "
+              "cannot be right, and drafts the messages.")),
     ]
-    row = 7
+    row = 8
     for line in lines:
         if isinstance(line, str):
             row += 1
             sheet.cell(row, 1, line).font = heading
+            sheet.row_dimensions[row].height = 18
         else:
             label, text = line
-            sheet.cell(row, 1, label).font = Font(bold=True)
-            sheet.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.cell(row, 1, label).font = _font(bold=True)
+            sheet.cell(row, 1).alignment = Alignment(vertical="top")
+            cell = sheet.cell(row, 2, text)
+            cell.font = _font()
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.row_dimensions[row].height = _wrapped_height(text, START_TEXT_WIDTH)
         row += 1
     _print_setup(sheet, repeat_header=False)
+    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.fitToHeight = 1  # the guide on one page
+
+
+#: Start Here's column widths, in characters.
+START_LABEL_WIDTH = 20
+START_TEXT_WIDTH = 80
+#: Points per line of 11-point text, with a little room.
+_LINE_HEIGHT = 15
+
+
+def _wrapped_height(text: str, width: float) -> float:
+    """A row height that shows ``text`` wrapped in a column ``width`` characters wide.
+
+    Counts whole words per line, a character per unit of width (Calibri fits
+    more, LibreOffice's stand-in a little more); neither program grows a row
+    for wrapped text on its own.
+    """
+    room = int(width)
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > room:
+            lines, used = lines + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines * _LINE_HEIGHT + 3
+
+
+#: The one font family of the workbook (LibreOffice shows its metric twin, Carlito, where installed).
+FONT_NAME = "Calibri"
+
+
+def _font(**style: Any) -> Font:
+    """A font of the workbook's one family: a cell style without a name falls back to a serif in LibreOffice."""
+    from openpyxl.styles import Font
+
+    return Font(name=FONT_NAME, **style)
 
 
 def _set_text(cell: Cell, value: str) -> None:
@@ -506,22 +671,22 @@ def _fill_data_sheet(
     formulas: _RowTemplates,
 ) -> None:
     """Headers, widths, validations, formats and formulas for rows 2..last_row."""
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment
 
-    header_font = Font(bold=True, color=_text_color_on(config.branding.primary_color))
+    header_font = _font(bold=True, color=_text_color_on(config.branding.primary_color))
     header_fill = _solid_fill(config.branding.primary_color)
-    computed_fill = _solid_fill(config.branding.accent_color)
     for index, header in enumerate(layout.headers, start=1):
         cell = sheet.cell(1, index)
         _set_text(cell, header)
         cell.font = header_font
         cell.fill = header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
+    sheet.row_dimensions[1].height = 2 * _LINE_HEIGHT + 3
 
     for column in layout.columns:
         letter = layout.letter(column.key)
         cells = f"{letter}2:{letter}{layout.last_row}"
-        sheet.column_dimensions[letter].width = max(column.width, 12) if column.kind == "date" else column.width
+        sheet.column_dimensions[letter].width = _header_fit(column.header, column.width)
         if column.kind == "choice" and column.choices:
             _add_validation(sheet, cells, _list_validation(column, list_ranges[column.choices]))
         elif column.kind == "contact":
@@ -547,11 +712,29 @@ def _fill_data_sheet(
             cell = sheet.cell(row, indexes[key], formula)
             if key in visible_formats:
                 cell.number_format = visible_formats[key]
-                cell.fill = computed_fill
             else:
                 cell.number_format = helper_formats[key]
     sheet.freeze_panes = "A2"
     _print_setup(sheet, repeat_header=True)
+
+
+def _shade_computed_cells(sheet: Worksheet, layout: _SheetLayout, color: str) -> None:
+    """Shade the worked-out columns on rows in use (after the red and amber rules, which win):
+    a fill on every pre-formatted row would print as pages of coloured empty rows."""
+    from openpyxl.formatting.rule import FormulaRule
+
+    first = layout.columns[0]
+    for column in layout.columns:
+        if column.kind == "formula":
+            letter = layout.letter(column.key)
+            sheet.conditional_formatting.add(f"{letter}2:{letter}{layout.last_row}", FormulaRule(
+                formula=[f'TRIM(${layout.letter(first.key)}2)<>""'], fill=_solid_fill(color)))
+
+
+def _header_fit(header: str, width: float) -> float:
+    """A column width at least wide enough for ``header`` on two lines of bold text, no word broken."""
+    longest_word = max(len(word) for word in header.split())
+    return max(width, 12, longest_word + 3, (len(header) + 1) / 2 + 4)
 
 
 def _format_cells(sheet: Worksheet, column: int, last_row: int, *, number_format: str) -> None:
@@ -643,24 +826,42 @@ def _text_color_on(background: str) -> str:
     return "000000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "FFFFFF"
 
 
-def _add_due_highlights(sheet: Worksheet, layout: _SheetLayout) -> None:
-    """Red rows when the next follow-up is overdue, amber when it is due within a week."""
+def _add_due_highlights(sheet: Worksheet, layout: _SheetLayout, policy: Policy) -> None:
+    """Red rows when the next follow-up is overdue, amber when it is due in the next ``upcoming_days`` days."""
     from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Font
 
     due = f"${layout.letter('next_due_formula')}2"
     cells = f"A2:{layout.last_visible_letter}{layout.last_row}"
     for condition, (fill, text) in ((f"AND(ISNUMBER({due}),{due}<TODAY())", _OVERDUE_COLORS),
-                                    (f"AND(ISNUMBER({due}),{due}>=TODAY(),{due}<=TODAY()+{DUE_SOON_DAYS})",
+                                    (f"AND(ISNUMBER({due}),{due}>=TODAY(),{due}<=TODAY()+{policy.upcoming_days})",
                                      _DUE_SOON_COLORS)):
         sheet.conditional_formatting.add(cells, FormulaRule(
-            formula=[condition], fill=_solid_fill(fill), font=Font(color=text), stopIfTrue=True))
+            formula=[condition], fill=_solid_fill(fill), font=_font(color=text), stopIfTrue=True))
 
 
 # --- Formulas -------------------------------------------------------------------
 
+#: Rules of "Reading the relationship" (DOMAIN.md) that have no Policy setting yet: days, or counts.
+REPLY_DAYS = 1
+NUDGE_DAYS = 7
+JOB_INTERVIEW_CHECK_DAYS = 7
+WARM_KEEP_IN_TOUCH_DAYS = 60
+REFERRER_THANKS_DAYS = 2
+OFFER_THANKS_DAYS = 7
+STOP_AFTER_UNANSWERED = 4
+#: A message sent within this many days after one of theirs answers it (and is no follow-up).
+ANSWER_WINDOW_DAYS = 7
+#: Purposes that expect no answer: for a warm contact they never count towards cool-off.
+ONE_WAY_PURPOSES = ("Thank-you", "Update", "Article or resource", "Referral update")
+#: Purposes of a received message that ask something: a reply is due.
+ASKING_PURPOSES = ("Question", "Meeting request")
+#: Channels on which a thank-you on the meeting's own day is the meeting itself, not the note.
+MEETING_CHANNELS = ("In person", "Video call")
+
+
 class _DateMath:
-    """``start + n days`` as a formula: plain addition, or WORKDAY for business days."""
+    """Due dates as formulas: intervals in calendar days; with business days, a due date on a
+    weekend or listed holiday moves to the next working day (``WORKDAY(day-1, 1)``)."""
 
     def __init__(self, policy: Policy) -> None:
         self.business_days = policy.business_days
@@ -670,91 +871,212 @@ class _DateMath:
             if policy.business_days and policy.holidays else ""
         )
 
-    def add(self, start: str, days: int) -> str:
+    def working_day(self, day: str) -> str:
         if not self.business_days:
-            return f"{start}+{days}"
+            return day
         if self.holidays_range:
-            return f"WORKDAY({start},{days},{HOLIDAYS_NAME})"
-        return f"WORKDAY({start},{days})"
+            return f"WORKDAY({day}-1,1,{HOLIDAYS_NAME})"
+        return f"WORKDAY({day}-1,1)"
+
+
+def _or_zero(formula: str) -> str:
+    """MINIFS/MAXIFS with 0 when nothing matches: Gnumeric gives an error there, Excel and LibreOffice 0."""
+    return f"IFERROR({formula},0)"
+
+
+def _any_of(cell: str, values: tuple[str, ...]) -> str:
+    return "OR(" + ",".join(f'{cell}="{value}"' for value in values) + ")"
+
+
+#: The Contacts helpers whose cells hold each rule's due date (0: nothing due); they sit side by side.
+DUE_CANDIDATES = ("cadence_due", "agreed_open", "reply_due", "referrer_update_due", "referrer_thanks_due",
+                  "offer_thanks_due")
 
 
 def _contact_formulas(layout: _SheetLayout, policy: Policy, dates: _DateMath) -> _RowTemplates:
-    """The follow-up rules of the Python engine, as one formula per cell of a Contacts row."""
+    """Every rule of DOMAIN.md that a formula can apply, one formula per cell of a Contacts row.
+
+    Each rule's due date gets a helper cell (0: not due); Next follow-up due is the
+    earliest of them: one next step per contact. Touchpoints dated after today
+    satisfy nothing yet.
+    """
     tp = TOUCHPOINT_NAMES
-    closed = [s for s in spec.LISTS["status"] if s in spec.CLOSED_STATUSES]
+    closed = [s for s in spec.LISTS["status"] if s in spec.CLOSED_STATUSES and s != "Paused"]
 
     def at(key: str) -> str:
         return f"${layout.letter(key)}{ROW}"
 
-    name, met, thanked, agreed, status = (at(k) for k in ("name", "date_met", "thank_you_sent",
-                                                          "agreed_next", "status"))
-    counted, logged, thank_you, first, second, last, cadence, agreed_open, due = (at(k) for k in (
-        "counted", "thank_you_logged", "thank_you_on", "first_follow_up_on", "second_follow_up_on", "last_sent",
-        "cadence_due", "agreed_open", "next_due_formula"))
-    sent_to = f'{tp["contact"]},{name},{tp["direction"]},"Sent"'
-    thanks_to = f'{tp["date"]},{sent_to},{tp["purpose"]},"Thank-you"'
+    name, met, thanked, agreed, status, how_met, referred_by = (at(k) for k in (
+        "name", "date_met", "thank_you_sent", "agreed_next", "status", "how_met", "referred_by"))
+    h = {helper.key: at(helper.key) for helper in layout.helpers}
+    met_day = f"IF(ISNUMBER({met}),{met},0)"  # not N(): Gnumeric's N of an empty cell is an error
+    happened = f'{tp["date"]},"<="&TODAY()'
+    of_contact = f'{tp["contact"]},{name}'
+    sent_to = f'{of_contact},{tp["direction"]},"Sent",{happened}'
+
+    def earliest(*criteria: str, of: str = tp["date"]) -> str:
+        return _or_zero(f"_xlfn.MINIFS({of},{','.join(criteria)})")
+
+    def latest(*criteria: str) -> str:
+        return _or_zero(f"_xlfn.MAXIFS({tp['date']},{','.join(criteria)})")
+
+    def since(day: str, key: str = "date") -> str:
+        return f'{tp[key]},">"&{day}'
+
+    def is_(key: str, value: str | int, day: str = "") -> str:
+        """A criteria pair on a Touchpoints column: a value, or a comparison with ``day``."""
+        if isinstance(value, int):
+            return f"{tp[key]},{value}"
+        return f'{tp[key]},"{value}"&{day}' if day else f'{tp[key]},"{value}"'
+
+    warm = f'AND({h["warm_on"]}>0,{h["warm_on"]}>={h["brief_on"]})'
+    brief = f'{h["brief_on"]}>{h["warm_on"]}'
+    cooled = (f'OR({h["unanswered"]}>={policy.cool_off_unanswered},{brief})'
+              if policy.cool_off_unanswered > 0 else brief)
+    keep_days = (f"IF({warm},{WARM_KEEP_IN_TOUCH_DAYS},{policy.keep_in_touch_days})"
+                 f"*IF({cooled},{policy.cool_off_factor},1)")
+    first_days = f'IF(TRIM({how_met})="Job interview",{JOB_INTERVIEW_CHECK_DAYS},{policy.first_follow_up_days})'
+    last, thank_you, first, anchor, agreed_open = (h[k] for k in (
+        "last_sent", "thank_you_on", "first_follow_up_on", "thank_you_for", "agreed_open"))
+
+    def after(day: str) -> str:
+        """Once a touch meets the agreed date, the cadence counts from that touch."""
+        return f'MAX({day},{h["agreed_met_on"]})'
+
+    def spaced(due: str) -> str:
+        written = h["last_written"]
+        return f"MAX({due},IF({written}>0,{written}+{policy.spacing_days},0))"
+
+    met_cadence = (
+        f"IF({thank_you}=0,{anchor}+{policy.thank_you_days},"
+        f"IF({agreed_open}>0,0,"
+        f"IF({first}=0,{after(thank_you)}+{first_days},"
+        f'IF(AND({h["second_follow_up_on"]}=0,NOT({brief})),{after(first)}+{policy.second_follow_up_days},'
+        f"{after(last)}+{keep_days}))))"
+    )
+    # Not met: thank a warm reply; nudge one unanswered request and let two rest; else keep in touch.
+    # (Never heard from: no request sent -> keep in touch, one -> nudge, two or more -> rest.)
+    unmet_cadence = (
+        f"IF(AND({anchor}>0,{thank_you}=0),{anchor}+{policy.thank_you_days},"
+        f"IF(OR({agreed_open}>0,{last}=0),0,"
+        f'IF({h["heard_from"]}=0,CHOOSE(MIN(COUNTIFS({sent_to},{is_("asks", 1)}),2)+1,{after(last)}+{keep_days},'
+        f"{last}+{NUDGE_DAYS},0),"
+        f"{after(last)}+{keep_days})))"
+    )
+    on_contacts = {key: layout.cells(key) for key in ("name", "referred_by", "date_met", "introduced_on", "counted")}
+    referred_met = _or_zero(
+        f'_xlfn.MINIFS({on_contacts["date_met"]},{on_contacts["referred_by"]},{name},{on_contacts["counted"]},1,'
+        f'{on_contacts["date_met"]},">"&{last},{on_contacts["date_met"]},"<="&TODAY())')
+    introduced = _or_zero(
+        f'_xlfn.MINIFS({on_contacts["introduced_on"]},{on_contacts["referred_by"]},{name},'
+        f'{on_contacts["introduced_on"]},">"&{last})')
+    offer = f"{_sheet_ref(spec.START_SHEET)}!{OFFER_CELL}"
+    candidates = f"{at(DUE_CANDIDATES[0])}:{at(DUE_CANDIDATES[-1])}"
+    first_due = f"SMALL({candidates},COUNTIF({candidates},0)+1)"
     is_closed = ",".join(f'TRIM({status})="{s}"' for s in closed)
+    meeting_channels_excluded = ",".join(f'{tp["channel"]},"<>{channel}"' for channel in MEETING_CHANNELS)
+    due = at("next_due_formula")
     return _RowTemplates({
         # 1 on the first row with a name; a repeated name's touchpoints belong to that first row.
-        "counted": f'=IF(TRIM({name})="",0,IF(MATCH({name},{layout.cells("name")},0)=ROW()-1,1,0))',
-        # Earliest Sent thank-you touchpoint on or after the meeting (any, without a meeting date); 0: none.
-        "thank_you_logged": f'=IF({counted}=0,0,IF(ISNUMBER({met}),_xlfn.MINIFS({thanks_to},{tp["date"]},">="&{met}),'
-                            f"_xlfn.MINIFS({thanks_to})))",
-        # The earlier of that and the Thank-you sent column.
-        "thank_you_on": f"=IF({counted}=0,0,IF(ISNUMBER({thanked}),IF({logged}>0,MIN({thanked},{logged}),"
-                        f"{thanked}),{logged}))",
-        "first_follow_up_on": f'=IF({thank_you}>0,_xlfn.MINIFS({tp["date"]},{sent_to},'
-                              f'{tp["date"]},">"&{thank_you}),0)',
-        "second_follow_up_on": f'=IF({first}>0,_xlfn.MINIFS({tp["date"]},{sent_to},{tp["date"]},">"&{first}),0)',
-        "last_sent": f'=IF({counted}=0,0,_xlfn.MAXIFS({tp["date"]},{sent_to}))',
-        # The schedule's date, pushed back to respect the spacing after the last message.
-        "cadence_due": (
-            f"=IF({counted}=0,0,MAX("
-            f"IF(ISNUMBER({met}),"
-            f"IF({thank_you}=0,{dates.add(met, policy.thank_you_days)},"
-            f"IF({first}=0,{dates.add(thank_you, policy.first_follow_up_days)},"
-            f"IF({second}=0,{dates.add(first, policy.second_follow_up_days)},"
-            f"{dates.add(last, policy.keep_in_touch_days)}))),"
-            f"IF({last}>0,{dates.add(last, policy.keep_in_touch_days)},0)),"
-            f"IF({last}>0,{dates.add(last, policy.spacing_days)},0)))"
-        ),
-        # The agreed date while no touchpoint (either way) has happened on or after it.
-        "agreed_open": f'=IF(AND({counted}=1,ISNUMBER({agreed})),IF(COUNTIFS({tp["contact"]},{name},'
-                       f'{tp["date"]},">="&{agreed})=0,{agreed},0),0)',
-        "next_due_formula": f'=IF(OR({counted}=0,{is_closed},{cadence}+{agreed_open}=0),"",'
-                            f"IF(AND({cadence}>0,{agreed_open}>0),MIN({cadence},{agreed_open}),"
-                            f"MAX({cadence},{agreed_open})))",
+        "counted": f'=IF(TRIM({name})="",0,IF(MATCH({name},{on_contacts["name"]},0)=ROW()-1,1,0))',
+        # The latest meeting: Date met, or a later touchpoint with Purpose Meeting.
+        "last_met": f'=IF({h["counted"]}=0,0,MAX({met_day},{latest(of_contact, is_("purpose", "Meeting"), happened)}))',
+        "warm_on": f'=IF({h["counted"]}=0,0,{latest(of_contact, is_("reply_quality", "Warm"), happened)})',
+        "brief_on": f'=IF({h["counted"]}=0,0,{latest(of_contact, is_("reply_quality", "Brief"), happened)})',
+        # What a thank-you is owed for: the latest meeting, or (never met) the first warm reply.
+        "thank_you_for": f'=IF({h["counted"]}=0,0,IF({h["last_met"]}>0,{h["last_met"]},'
+                         f'{earliest(of_contact, is_("warm_reply", ">0"), is_("warm_reply", "<=", "TODAY()"), of=tp["warm_reply"])}))',
+        # The first Thank-you sent for it; on its own day, not thanks said in person or on the video call.
+        "thank_you_logged": f'=IF({anchor}=0,0,IF(COUNTIFS({sent_to},{tp["purpose"]},"Thank-you",{tp["date"]},{anchor},'
+                            f"{meeting_channels_excluded})>0,{anchor},"
+                            f'{earliest(sent_to, is_("purpose", "Thank-you"), since(anchor))}))',
+        # The earlier of that and the Thank-you sent column (which speaks for Date met, or a later meeting).
+        "thank_you_on": f"=IF({anchor}=0,0,IF(AND(ISNUMBER({thanked}),OR({thanked}>={anchor},{anchor}={met_day})),"
+                        f'IF({h["thank_you_logged"]}>0,MIN({thanked},{h["thank_you_logged"]}),{thanked}),'
+                        f'{h["thank_you_logged"]}))',
+        # A message answering one of theirs is not a follow-up.
+        "first_follow_up_on": f'=IF({thank_you}=0,0,{earliest(sent_to, since(thank_you), is_("answers", 0))})',
+        "second_follow_up_on": f'=IF({first}=0,0,{earliest(sent_to, since(first), is_("answers", 0))})',
+        "last_sent": f'=IF({h["counted"]}=0,0,{latest(sent_to)})',
+        "first_sent": f'=IF({h["counted"]}=0,0,{earliest(sent_to)})',
+        # Spacing counts messages, not meetings (nor thanks said at one).
+        "last_written": f'=IF({h["counted"]}=0,0,{latest(sent_to, meeting_channels_excluded)})',
+        "heard_from": f'=IF({h["counted"]}=0,0,COUNTIFS({of_contact},{tp["direction"]},"Received",{happened})'
+                      f'+COUNTIFS({of_contact},{tp["replied"]},1,{happened}))',
+        # Messages in a row since the last answered one; a warm contact's count only those that asked something.
+        "unanswered": f'=IF({h["counted"]}=0,0,IF({warm},'
+                      f'COUNTIFS({sent_to},{tp["asks"]},1,'
+                      f'{since(latest(of_contact, is_("replied", 1), is_("asks", 1), happened))}),'
+                      f'COUNTIFS({sent_to},{since(latest(of_contact, is_("replied", 1), happened))})))',
+        "agreed_met_on": f'=IF(AND({h["counted"]}=1,ISNUMBER({agreed})),'
+                         f'{earliest(of_contact, is_("date", ">=", agreed), happened)},0)',
+        # Their earliest question since your last message or meeting: a reply is due.
+        "question_on": f'=IF({h["counted"]}=0,0,{earliest(of_contact, is_("direction", "Received"), is_("asks", 1), since("MAX(" + last + "," + h["last_met"] + ")"), happened)})',
+        # Written to before meeting them, on a referral: the referrer is owed thanks for the introduction.
+        "introduced_on": f'=IF(AND({h["counted"]}=1,TRIM({referred_by})<>"",{h["first_sent"]}>0),'
+                         f'IF(OR({met_day}=0,{h["first_sent"]}<{met_day}),{h["first_sent"]},0),0)',
+        # The thank-you, follow-ups, keep in touch or nudge (waiting while an agreed date is pending), spaced.
+        "schedule_due": f'=IF({h["counted"]}=0,0,IF({h["last_met"]}>0,{met_cadence},{unmet_cadence}))',
+        "cadence_due": f'=IF({h["schedule_due"]}=0,0,{spaced(h["schedule_due"])})',
+        "agreed_open": f'=IF(AND({h["counted"]}=1,ISNUMBER({agreed}),{h["agreed_met_on"]}=0),{agreed},0)',
+        "reply_due": f'=IF({h["question_on"]}>0,{h["question_on"]}+{REPLY_DAYS},0)',
+        # On a referrer's row: someone they referred was met after your last message to them.
+        "referred_met": f'=IF({h["counted"]}=0,0,{referred_met})',
+        "introduced": f'=IF({h["counted"]}=0,0,{introduced})',
+        "referrer_update_due": f'=IF({h["referred_met"]}=0,0,'
+                               f'{spaced(h["referred_met"] + "+" + str(policy.referrer_update_days))})',
+        # On a referrer's row: you wrote to someone they referred (before meeting them) since your last message.
+        "referrer_thanks_due": f'=IF({h["introduced"]}=0,0,{spaced(h["introduced"] + "+" + str(REFERRER_THANKS_DAYS))})',
+        # Everyone who helped (met, or referred someone) hears about the accepted offer.
+        "offer_thanks_due": f'=IF(AND({h["counted"]}=1,OR(TRIM({status})="",TRIM({status})="Active"),ISNUMBER({offer}),'
+                            f'OR({h["last_met"]}>0,COUNTIF({on_contacts["referred_by"]},{name})>0)),'
+                            f"IF({last}>={offer},0,{offer}+{OFFER_THANKS_DAYS}),0)",
+        "next_due_formula": f'=IF(OR({h["counted"]}=0,{is_closed},{h["unanswered"]}>={STOP_AFTER_UNANSWERED}),"",'
+                            f'IF(TRIM({status})="Paused",IF({agreed_open}>0,{dates.working_day(agreed_open)},""),'
+                            f'IF(COUNTIF({candidates},">0")=0,"",{dates.working_day(first_due)})))',
         "days_overdue_formula": f'=IF(ISNUMBER({due}),IF({due}<TODAY(),TODAY()-{due},""),"")',
     })
 
 
 def _touchpoint_formulas(layout: _SheetLayout) -> _RowTemplates:
-    """Per Sent touchpoint: did the contact answer before the next message went out?
+    """Per touchpoint: did the contact answer (Sent rows), does it ask something, does it answer theirs.
 
-    Only dated Sent rows whose contact is on the Contacts sheet get 1 or 0, as
-    in the Python engine; the Dashboard counts them (COUNT) and their replies (SUM).
+    Only dated Sent rows whose contact is on the Contacts sheet get 1 or 0 in
+    Replied, as in the Python engine; the Dashboard counts them (COUNT) and
+    their replies (SUM).
     """
     tp = TOUCHPOINT_NAMES
 
     def at(key: str) -> str:
         return f"${layout.letter(key)}{ROW}"
 
-    date, contact, direction, got_reply = (at(k) for k in ("date", "contact", "direction", "got_reply"))
+    date, contact, direction, purpose, got_reply, reply_date, quality = (at(k) for k in (
+        "date", "contact", "direction", "purpose", "got_reply", "reply_date", "reply_quality"))
     counts = f'AND({direction}="Sent",ISNUMBER({date}),TRIM({contact})<>"",COUNTIF({CONTACT_NAMES},{contact})>0)'
-    next_sent = (f'_xlfn.MINIFS({tp["date"]},{tp["contact"]},{contact},{tp["direction"]},"Sent",'
-                 f'{tp["date"]},">"&{date})')
+    next_sent = _or_zero(f'_xlfn.MINIFS({tp["date"]},{tp["contact"]},{contact},{tp["direction"]},"Sent",'
+                         f'{tp["date"]},">"&{date})')
+    previous_sent = _or_zero(f'_xlfn.MAXIFS({tp["date"]},{tp["contact"]},{contact},{tp["direction"]},"Sent",'
+                             f'{tp["date"]},"<"&{date})')
     return _RowTemplates({
         "replied": f'=IF({counts},IF(TRIM({got_reply})="Yes",1,'
                    f'IF(COUNTIFS({tp["contact"]},{contact},{tp["direction"]},"Received",{tp["date"]},">="&{date},'
                    f'{tp["date"]},"<"&IF({next_sent}>0,{next_sent},{_excel_serial(_NO_DATE_LIMIT)}))>0,1,0)),"")',
+        # Sent: 1 unless it only passes something on; Received: 1 for a question or a meeting request.
+        "asks": f'=IF(ISNUMBER({date}),IF({direction}="Sent",IF({_any_of(purpose, ONE_WAY_PURPOSES)},0,1),'
+                f'IF(AND({direction}="Received",{_any_of(purpose, ASKING_PURPOSES)}),1,0)),"")',
+        # Sent: 1 when they wrote in the week before, since your previous message (this one answers theirs).
+        "answers": f'=IF(AND({direction}="Sent",ISNUMBER({date})),IF(COUNTIFS({tp["contact"]},{contact},'
+                   f'{tp["direction"]},"Received",{tp["date"]},"<="&{date},'
+                   f'{tp["date"]},">"&MAX({previous_sent},{date}-{ANSWER_WINDOW_DAYS}))>0,1,0),"")',
+        # The day of a reply rated Warm: a Received row's date, or a Sent row's Reply date.
+        "warm_reply": f'=IF(AND(ISNUMBER({date}),TRIM({quality})="Warm"),'
+                      f'IF(AND({direction}="Sent",ISNUMBER({reply_date})),{reply_date},{date}),"")',
     })
 
 
 # --- Dashboard and Lists --------------------------------------------------------
 
 def _fill_dashboard(sheet: Worksheet, contacts: _SheetLayout, config: Config) -> None:
-    from openpyxl.styles import Font
-
     def cells(key: str) -> str:
         return contacts.data_range(key, spec.CONTACTS_SHEET)
 
@@ -771,16 +1093,16 @@ def _fill_dashboard(sheet: Worksheet, contacts: _SheetLayout, config: Config) ->
                           f'({cells("thank_you_on")}>0))/B{row_of["meetings"]})',
         "overdue": f'=COUNTIF({cells("next_due_formula")},"<"&TODAY())',
         "due_soon": f'=COUNTIFS({cells("next_due_formula")},">="&TODAY(),'
-                    f'{cells("next_due_formula")},"<="&TODAY()+{DUE_SOON_DAYS})',
+                    f'{cells("next_due_formula")},"<="&TODAY()+{config.policy.upcoming_days})',
     }
     sheet["A1"] = "Dashboard"
-    sheet["A1"].font = Font(bold=True, size=16, color=config.branding.primary_color)
+    sheet["A1"].font = _font(bold=True, size=16, color=config.branding.primary_color)
     sheet["A2"] = "These figures update by themselves as you fill in Contacts and Touchpoints."
     label_fill = _solid_fill(config.branding.accent_color)
     for figure in DASHBOARD_FIGURES:
         row = row_of[figure.key]
-        label = sheet.cell(row, 1, figure.label)
-        label.font = Font(bold=True)
+        label = sheet.cell(row, 1, figure.label_for(config.policy))
+        label.font = _font(bold=True)
         label.fill = label_fill
         value = sheet.cell(row, 2, formulas[figure.key])
         value.number_format = figure.number_format
@@ -802,15 +1124,13 @@ def _list_ranges(config: Config) -> dict[str, str]:
 
 
 def _fill_lists_sheet(sheet: Worksheet, config: Config) -> None:
-    from openpyxl.styles import Font
-
     columns: list[tuple[str, list[object]]] = [
         (spec.LIST_TITLES[key], list(config.list_values(key))) for key in spec.LISTS
     ]
     if config.policy.business_days and config.policy.holidays:
         columns.append((HOLIDAYS_TITLE, list(config.policy.holidays)))
     for index, (title, values) in enumerate(columns, start=1):
-        sheet.cell(1, index, title).font = Font(bold=True)
+        sheet.cell(1, index, title).font = _font(bold=True)
         for row, value in enumerate(values, start=2):
             cell = sheet.cell(row, index, value)
             if isinstance(value, str):

@@ -35,6 +35,12 @@ def soffice() -> str:
 
 
 @pytest.fixture(scope="session")
+def ssconvert() -> str:
+    """Path to Gnumeric's ssconvert."""
+    return _need("Gnumeric", ("ssconvert",))
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     """Path to a Chromium binary."""
     return _need("Chromium", ("chromium", "chromium-browser", "google-chrome"))

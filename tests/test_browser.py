@@ -1,7 +1,9 @@
 """The HTML report in a real Chromium (Debian's, driven by Playwright; no browser download).
 
 A report rendered from a workbook full of markup must run no script, fetch
-nothing, log no error, fit a phone's width and still print its overdue table.
+nothing, log no error, fit a phone's width and still print its overdue table;
+the workbook's problems come before the follow-ups, and no link has a scheme
+other than mailto:, tel: or https:.
 
 Set SHEETKIT_SCREENSHOTS=DIR to also save the sample report's screenshots
 there (``SHEETKIT_SCREENSHOTS=docs pytest tests/test_browser.py`` refreshes
@@ -114,14 +116,26 @@ def render(tracker: Path, as_of: str) -> Path:
     return destination
 
 
+#: What people type as contact details that must never become a link of their own kind.
+HOSTILE_DETAILS = {
+    "email": "javascript:window.__pwned=1//@x.example",
+    "phone": "data:text/html,<script>window.__pwned=1</script>",
+    "linkedin": "http://linkedin.com/in/mallory",
+}
+SAFE_PROTOCOLS = {"mailto:", "tel:", "https:"}
+
+
 @pytest.fixture(scope="module")
 def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Markup in names, notes, a channel and the student's name, plus an address too long to wrap."""
+    """Markup in names, notes, a channel, contact details and the student's name, plus an address too long to wrap;
+    one contact reachable by a real address, number and profile."""
     contacts = [
-        contact(SCRIPT, organization=IMG, date_met=D(2026, 10, 1), notes=SCRIPT + IMG),
+        contact(SCRIPT, organization=IMG, date_met=D(2026, 10, 1), notes=SCRIPT + IMG, **HOSTILE_DETAILS),
         contact(LINK, organization="averyveryverylongemailaddress@example-university.edu",
-                date_met=D(2026, 11, 1), thank_you_sent=D(2026, 11, 2), notes=LINK),
-        contact("Ana Souza", organization="Northwind", date_met=D(2026, 11, 15), thank_you_sent=D(2026, 11, 16)),
+                email="averyveryverylongemailaddress@example-university.edu", date_met=D(2026, 11, 1),
+                thank_you_sent=D(2026, 11, 2), notes=LINK),
+        contact("Ana Souza", organization="Northwind", date_met=D(2026, 11, 15), thank_you_sent=D(2026, 11, 16),
+                email="ana@northwind.example", phone="+1 555 010 0199", linkedin="linkedin.com/in/ana-souza"),
     ]
     touchpoints = [
         touch(D(2026, 11, 2), LINK, purpose="Thank-you", channel='<svg onload="window.__pwned=1">'),
@@ -139,8 +153,37 @@ def test_hostile_report_runs_no_script_and_fetches_nothing(visit: Callable[..., 
     assert overdue.is_visible()
     assert SCRIPT in overdue.inner_text()
     assert LINK in overdue.inner_text()
-    assert opened.page.locator("img, script, a").count() == 0
+    assert opened.page.locator("img, script").count() == 0
+    assert LINK in opened.page.locator("#contacts").inner_text()
     opened.assert_fits_width(1200)
+
+
+def test_problems_come_before_the_followups(visit: Callable[..., Visit], hostile_report: Path) -> None:
+    opened = visit(hostile_report, **DESKTOP)
+    problems, overdue = opened.page.locator("#problems"), opened.page.locator("#overdue")
+    assert problems.is_visible() and "Check the workbook first" in problems.inner_text()
+    # The unknown channel and the touchpoint for a name not in Contacts are both listed.
+    assert "Touchpoints" in problems.inner_text()
+    problems_box, overdue_box = problems.bounding_box(), overdue.bounding_box()
+    assert problems_box is not None and overdue_box is not None
+    assert problems_box["y"] + problems_box["height"] <= overdue_box["y"], (problems_box, overdue_box)
+
+
+def link_protocols(opened: Visit) -> list[str]:
+    return opened.page.evaluate("[...document.querySelectorAll('a[href], [href]')].map(e => e.protocol ?? "
+                                "new URL(e.getAttribute('href'), document.baseURI).protocol)")
+
+
+def test_links_are_only_mailto_tel_and_https(visit: Callable[..., Visit], hostile_report: Path) -> None:
+    opened = visit(hostile_report, **DESKTOP)
+    protocols = link_protocols(opened)
+    # Ana's address, number and profile, and the long address; nothing from the hostile details.
+    assert sorted(protocols) == ["https:", "mailto:", "mailto:", "tel:"], protocols
+    hrefs = opened.page.evaluate("[...document.links].map(a => a.href)")
+    assert "tel:+15550100199" in hrefs and "https://linkedin.com/in/ana-souza" in hrefs, hrefs
+    for typed in HOSTILE_DETAILS.values():
+        assert typed in opened.page.locator("#overdue").inner_text()
+    opened.assert_quiet()
 
 
 def test_overdue_table_fits_a_phone(visit: Callable[..., Visit], hostile_report: Path) -> None:
@@ -170,6 +213,10 @@ def test_sample_report_screenshots(visit: Callable[..., Visit], sample_tracker: 
     desktop.assert_quiet()
     desktop.assert_fits_width(1200)
     desktop.page.screenshot(path=str(tmp_path / "report-screenshot.png"), full_page=True)
+    assert set(link_protocols(desktop)) <= SAFE_PROTOCOLS
+    problems = desktop.page.locator("#problems")
+    if problems.count():
+        assert problems.bounding_box()["y"] < desktop.page.locator("#overdue").bounding_box()["y"]
     phone = visit(report, **PHONE)
     phone.assert_quiet()
     phone.assert_fits_width(375)

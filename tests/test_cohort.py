@@ -81,7 +81,10 @@ def submissions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     not_a_tracker.active.title = "Budget"
     not_a_tracker.save(root / "budget.xlsx")
     (root / "~$ann-lee.xlsx").write_bytes(b"lock file, not a workbook")
-    (root / "ann-lee-report.xlsx").write_bytes(b"an earlier report, not a submission")
+    # Zed handed in his report instead of his tracker: known by its generator mark, whatever its name.
+    handed_in_report = CliRunner().invoke(cli, ["report", str(root / "ann-lee.xlsx"), "--as-of", AS_OF_TEXT,
+                                                "--format", "xlsx", "-o", str(root / "zed-lane.xlsx")])
+    assert handed_in_report.exit_code == 0, handed_in_report.output
 
     older = write_tracker(root / "eve-stone-draft.xlsx", [contact("Zed Quillfeather")], student="Eve Stone")
     newer_dir = root / "resubmitted"
@@ -110,8 +113,8 @@ def _all_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _outputs(submissions: Path, *options: str) -> dict[str, tuple[Path, str]]:
-    """Format -> (the written file, everything in it and on the terminal), for one cohort run per format."""
+def _outputs(submissions: Path, *options: str) -> dict[str, tuple[Path, str, str]]:
+    """Format -> (the written file, everything in it, what the terminal showed), for one cohort run per format."""
     runner = CliRunner()
     written = {}
     for output_format in ("html", "json", "xlsx"):
@@ -119,22 +122,22 @@ def _outputs(submissions: Path, *options: str) -> dict[str, tuple[Path, str]]:
         destination.parent.mkdir(exist_ok=True)
         result = run(runner, str(submissions), *options, "--format", output_format, "-o", str(destination))
         assert result.exit_code == 3, result.output
-        written[output_format] = (destination, _all_text(destination) + result.output)
+        written[output_format] = (destination, _all_text(destination), result.stderr)
     return written
 
 
 @pytest.fixture(scope="module")
-def outputs(submissions: Path) -> dict[str, tuple[Path, str]]:
+def outputs(submissions: Path) -> dict[str, tuple[Path, str, str]]:
     return _outputs(submissions)
 
 
 @pytest.fixture(scope="module")
-def anonymous_outputs(submissions: Path) -> dict[str, tuple[Path, str]]:
+def anonymous_outputs(submissions: Path) -> dict[str, tuple[Path, str, str]]:
     return _outputs(submissions, "--anonymize")
 
 
 @pytest.fixture(scope="module")
-def document(outputs: dict[str, tuple[Path, str]]) -> dict[str, Any]:
+def document(outputs: dict[str, tuple[Path, str, str]]) -> dict[str, Any]:
     """The JSON document of the whole folder."""
     return json.loads(outputs["json"][0].read_text(encoding="utf-8"))
 
@@ -176,7 +179,7 @@ def test_totals_are_the_sums_with_pooled_rates(document: dict[str, Any]) -> None
     assert sum(p["sent"] for p in totals["response_rate_by_channel"].values()) == totals["sent"]
     assert sum(p["sent"] for p in totals["response_rate_by_purpose"].values()) == totals["sent"]
     assert sum(w["sent"] for w in totals["weekly_activity"]) == totals["sent"]
-    assert totals["status"] == {"not started": 1, "gone quiet": 1, "behind": 1, "on track": 3}
+    assert totals["status"] == {"nothing handed in": 0, "not started": 1, "gone quiet": 1, "behind": 1, "on track": 3}
     # Ann, Cy, Eve and Frank have thanked someone; Bo and Dee have not.
     assert totals["students_sending_thank_yous"] == 4
     assert totals["share_of_students_sending_thank_yous"] == round(4 / 6, 3)
@@ -218,21 +221,24 @@ def test_status_thresholds(contacts: int, overdue: int, oldest: dt.date | None, 
 # ---- files that cannot be read, duplicates, names -------------------------------------------
 
 
-def test_unreadable_files_are_listed_and_the_run_goes_on(outputs: dict[str, tuple[Path, str]],
+def test_unreadable_files_are_listed_and_the_run_goes_on(outputs: dict[str, tuple[Path, str, str]],
                                                          document: dict[str, Any]) -> None:
     failed = {Path(f["file"]).name: f["error"] for f in document["failed"]}
-    assert set(failed) == {"broken.xlsx", "budget.xlsx"}
+    assert set(failed) == {"broken.xlsx", "budget.xlsx", "zed-lane.xlsx"}
     assert "Contacts" in failed["budget.xlsx"]
+    assert failed["zed-lane.xlsx"].startswith("a sheetkit report, not a tracker")
     assert all(reason and "\n" not in reason for reason in failed.values())
-    for output_format, (_, text) in outputs.items():
-        assert "broken.xlsx" in text and "budget.xlsx" in text, output_format
-    assert "2 files could not be read" in outputs["json"][1]
+    for output_format, (_, text, terminal) in outputs.items():
+        for name in ("broken.xlsx", "budget.xlsx", "zed-lane.xlsx"):
+            assert name in text and name in terminal, (output_format, name)
+    assert "3 files could not be read" in outputs["json"][2]
 
 
-def test_failed_sheet_lists_the_unreadable_files(outputs: dict[str, tuple[Path, str]]) -> None:
+def test_failed_sheet_lists_the_unreadable_files(outputs: dict[str, tuple[Path, str, str]]) -> None:
     failed = openpyxl.load_workbook(outputs["xlsx"][0])["Failed"]
     assert [c.value for c in failed[1]] == ["File", "Why it could not be read"]
-    assert sorted(Path(row[0].value).name for row in failed.iter_rows(min_row=2)) == ["broken.xlsx", "budget.xlsx"]
+    assert sorted(Path(row[0].value).name for row in failed.iter_rows(min_row=2)) == \
+        ["broken.xlsx", "budget.xlsx", "zed-lane.xlsx"]
 
 
 def test_all_read_exits_0_and_nothing_read_exits_1(runner: CliRunner, submissions: Path, tmp_path: Path) -> None:
@@ -271,9 +277,9 @@ def test_duplicate_ties_go_to_the_path_that_sorts_last(runner: CliRunner, tmp_pa
     assert [Path(p).relative_to(tmp_path) for p in eve["superseded"]] == [Path("a.xlsx"), Path("b.xlsx")]
 
 
-def test_lock_files_and_reports_are_skipped_and_lms_folders_name_the_student(document: dict[str, Any]) -> None:
+def test_lock_files_are_skipped_and_lms_folders_name_the_student(document: dict[str, Any]) -> None:
     files = [Path(s["file"]).name for s in document["students"]] + [Path(f["file"]).name for f in document["failed"]]
-    assert "~$ann-lee.xlsx" not in files and "ann-lee-report.xlsx" not in files
+    assert "~$ann-lee.xlsx" not in files
     assert by_student(document)["Frank Ode"]["student_from"] == "file name"
     assert by_student(document)["Ann Lee"]["student_from"] == "workbook"
 
@@ -308,14 +314,14 @@ def test_paths_files_and_glob_patterns(runner: CliRunner, submissions: Path) -> 
 
 
 @pytest.mark.parametrize("output_format", ["html", "json", "xlsx"])
-def test_no_contact_details_in_any_output(outputs: dict[str, tuple[Path, str]], output_format: str) -> None:
-    text = outputs[output_format][1]
+def test_no_contact_details_in_any_output(outputs: dict[str, tuple[Path, str, str]], output_format: str) -> None:
+    text = outputs[output_format][1] + outputs[output_format][2]
     for secret in CONTACT_PII:
         assert secret not in text, f"{secret} leaked into the {output_format} output"
 
 
 @pytest.mark.parametrize("output_format", ["html", "json", "xlsx"])
-def test_anonymize_hides_student_names_and_file_names(anonymous_outputs: dict[str, tuple[Path, str]],
+def test_anonymize_hides_student_names_and_file_names(anonymous_outputs: dict[str, tuple[Path, str, str]],
                                                       submissions: Path, output_format: str) -> None:
     text = anonymous_outputs[output_format][1]
     for name in STUDENT_NAMES:
@@ -326,7 +332,16 @@ def test_anonymize_hides_student_names_and_file_names(anonymous_outputs: dict[st
         assert secret not in text
 
 
-def test_pseudonyms_are_stable_and_keyed(anonymous_outputs: dict[str, tuple[Path, str]], submissions: Path,
+def test_the_terminal_shows_real_paths_under_anonymize(anonymous_outputs: dict[str, tuple[Path, str, str]],
+                                                       submissions: Path) -> None:
+    """The adviser must know whose file to chase; only the written outputs are anonymous."""
+    terminal = anonymous_outputs["json"][2]
+    assert f"{submissions / 'broken.xlsx'}: is damaged" in terminal
+    assert f"{submissions / 'zed-lane.xlsx'}: a sheetkit report, not a tracker" in terminal
+    assert "file-" not in terminal.split("cohort:")[0]
+
+
+def test_pseudonyms_are_stable_and_keyed(anonymous_outputs: dict[str, tuple[Path, str, str]], submissions: Path,
                                          runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     document = json.loads(anonymous_outputs["json"][0].read_text(encoding="utf-8"))
     assert document["anonymized"] is True
@@ -416,7 +431,8 @@ class _Page(HTMLParser):
             self.scripts[-1] += data
 
 
-def test_html_is_self_contained_sorted_and_allows_only_its_own_script(outputs: dict[str, tuple[Path, str]]) -> None:
+def test_html_is_self_contained_sorted_and_allows_only_its_own_script(
+        outputs: dict[str, tuple[Path, str, str]]) -> None:
     html = outputs["html"][0].read_text(encoding="utf-8")
     page = _Page()
     page.feed(html)
@@ -432,11 +448,11 @@ def test_html_is_self_contained_sorted_and_allows_only_its_own_script(outputs: d
     assert '<meta name="viewport"' in html
 
 
-def test_xlsx_has_filtered_students_totals_and_failed(outputs: dict[str, tuple[Path, str]]) -> None:
+def test_xlsx_has_filtered_students_totals_and_failed(outputs: dict[str, tuple[Path, str, str]]) -> None:
     workbook = openpyxl.load_workbook(outputs["xlsx"][0])
     assert workbook.sheetnames == ["Students", "Totals", "Failed"]
     students = workbook["Students"]
-    assert students.auto_filter.ref == "A1:P7"
+    assert students.auto_filter.ref == "A1:V7"
     assert [c.value for c in students[1]][:3] == ["Student", "Status", "Reason"]
     assert [row[1].value for row in students.iter_rows(min_row=2)][:3] == ["not started", "gone quiet", "behind"]
     totals = {row[0].value: row[1].value for row in workbook["Totals"].iter_rows(min_row=2)}

@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 from sheetkit.errors import UnreadableWorkbook
-from sheetkit.safety import inspect_workbook
+from sheetkit.reading.limits import inspect_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 

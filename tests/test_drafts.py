@@ -1,9 +1,10 @@
-"""Message drafts: one per due follow-up, brief, in the channel's form, and never template code."""
+"""Message drafts: one per follow-up, brief, in the channel's form, true to the relationship, never template code."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,11 @@ from sheetkit.drafts import (
     note_excerpt,
     write_drafts,
 )
+from sheetkit.model import Followup
 from sheetkit.remind import ReminderPlan, plan_reminders
-from sheetkit.report import build_report
+from sheetkit.report import Report, build_report
+from sheetkit.rules import RULE_TABLE
+from staged import row_of, staged
 
 D = dt.date
 AS_OF = D(2026, 11, 22)
@@ -45,7 +49,7 @@ def every_rule_tracker(path: Path, name: str = "Alice Ng", notes: str = LONG_NOT
         contact("Eve Ode", organization="Umbrella", date_met=D(2026, 11, 1), thank_you_sent=D(2026, 11, 2),
                 agreed_next=D(2026, 11, 20)),
         contact("Fay Kim", organization="Vandelay", referred_by="Bob Roe", date_met=D(2026, 11, 10),
-                thank_you_sent=D(2026, 11, 11)),
+                thank_you_sent=D(2026, 11, 11), notes="Portfolio review offered"),
     ]
     touches = [
         touch(D(2026, 9, 20), "Carol Diaz", channel="Email", purpose="Follow-up"),
@@ -60,7 +64,29 @@ def plan_for(tracker: Path, days: int = 30) -> ReminderPlan:
     return plan_reminders(build_report(tracker, Config(), AS_OF), days)
 
 
-def with_channel(plan: ReminderPlan, channel: str) -> ReminderPlan:
+#: One follow-up under each first-round rule for every_rule_tracker's contacts: (contact, rule, due, about).
+FIRST_ROUND = (
+    ("Alice Ng", "thank-you", D(2026, 11, 19), None),
+    ("Bob Roe", "first-follow-up", D(2026, 11, 4), None),
+    ("Carol Diaz", "second-follow-up", D(2026, 10, 18), None),
+    ("Dan Wu", "keep-in-touch", D(2026, 8, 18), None),
+    ("Eve Ode", "agreed-date", D(2026, 11, 20), None),
+    ("Bob Roe", "referrer-update", D(2026, 11, 17), "Fay Kim"),
+)
+
+
+def staged_plan(report: Report, steps: Sequence[tuple[str, str, dt.date, str | None]],
+                channel: str | None = "Email") -> ReminderPlan:
+    """The reminders for exactly these follow-ups of ``report``'s contacts, whatever the engine would say."""
+    followups = [
+        Followup(name, None, rule, due, max((AS_OF - due).days, 0), "overdue" if due < AS_OF else "upcoming",
+                 f"{RULE_TABLE[rule].label} due", channel, row_of(report, name), about=about)  # type: ignore[arg-type]
+        for name, rule, due, about in steps
+    ]
+    return plan_reminders(staged(report, followups), 30)
+
+
+def with_channel(plan: ReminderPlan, channel: str | None) -> ReminderPlan:
     """The same plan with every follow-up suggesting ``channel``."""
     reminders = [dataclasses.replace(r, followup=dataclasses.replace(r.followup, suggested_channel=channel))
                  for r in plan.reminders]
@@ -69,7 +95,8 @@ def with_channel(plan: ReminderPlan, channel: str) -> ReminderPlan:
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory) -> ReminderPlan:
-    return plan_for(every_rule_tracker(tmp_path_factory.mktemp("drafts") / "tracker.xlsx"))
+    tracker = every_rule_tracker(tmp_path_factory.mktemp("drafts") / "tracker.xlsx")
+    return staged_plan(build_report(tracker, Config(), AS_OF), FIRST_ROUND)
 
 
 def assert_within_limits(draft: Draft) -> None:
@@ -78,10 +105,10 @@ def assert_within_limits(draft: Draft) -> None:
     assert not draft.warnings, draft.warnings
 
 
-def test_scenario_has_a_follow_up_under_every_first_round_rule(plan: ReminderPlan) -> None:
-    first_round = {"thank-you", "first-follow-up", "second-follow-up", "keep-in-touch", "agreed-date",
-                   "referrer-update"}
-    assert {r.followup.rule for r in plan.reminders} == first_round
+def test_the_engine_finds_follow_ups_in_the_scenario(tmp_path: Path) -> None:
+    found = {(r.followup.contact, r.followup.rule) for r in plan_for(every_rule_tracker(tmp_path / "t.xlsx")).reminders}
+    # Met 2026-11-18 and not thanked; Eve's agreed date 2026-11-20 has passed.
+    assert {("Alice Ng", "thank-you"), ("Eve Ode", "agreed-date")} <= found
 
 
 @pytest.mark.parametrize("channel", sorted(CHANNEL_FORMS))
@@ -100,6 +127,7 @@ def test_each_rule_names_the_contact_within_the_channel_limits(plan: ReminderPla
 def test_forms_have_their_shape(plan: ReminderPlan) -> None:
     [email] = [d for d in build_drafts(with_channel(plan, "Email")) if d.reminder.followup.rule == "thank-you"]
     assert email.text.startswith("Subject: Thank you for your time\n\nDear Alice,\n"), email.text
+    # The prompt quotes the Notes cell of the Contacts sheet.
     assert "our conversation at the career fair on November 18" in email.text
     assert 'your notes: "Talked for an hour about moving from retail analytics into product work…"' in email.text
     [voicemail] = [d for d in build_drafts(with_channel(plan, "Voicemail")) if d.reminder.followup.rule == "thank-you"]
@@ -114,8 +142,9 @@ def test_agreed_date_and_referrer_update_drafts_use_their_facts(plan: ReminderPl
     update = drafts["referrer-update"]
     assert update.reminder.contact.name == "Bob Roe"
     assert "Dear Bob," in update.text and "introducing me to Fay Kim at Vandelay" in update.text
-    # The note quoted is the latest one with the referred contact.
-    assert "Happy to review my portfolio" in update.text
+    # The note quoted is the referred contact's Notes (Fay's), not a touchpoint's.
+    assert 'your notes: "Portfolio review offered"' in update.text, update.text
+    assert "Happy to review my portfolio" not in update.text
 
 
 def test_file_names_are_dated_and_safe(plan: ReminderPlan) -> None:
@@ -129,7 +158,8 @@ def test_file_names_are_dated_and_safe(plan: ReminderPlan) -> None:
 @pytest.mark.parametrize("name", ["{{ 7*7 }}", "Seán O'Brien <b>&</b>", "{% raw %}Ann{% endraw %}", "李雷"])
 def test_user_text_comes_out_literally(tmp_path: Path, name: str) -> None:
     notes = "{% raw %} {{ 7*7 }} O'Brien <b>"
-    plan = plan_for(every_rule_tracker(tmp_path / "t.xlsx", name=name, notes=notes))
+    report = build_report(every_rule_tracker(tmp_path / "t.xlsx", name=name, notes=notes), Config(), AS_OF)
+    plan = staged_plan(report, [(name, "thank-you", D(2026, 11, 19), None)])
     for channel in ("Email", "Handwritten card", "LinkedIn"):
         [draft] = [d for d in build_drafts(with_channel(plan, channel)) if d.reminder.contact.name == name]
         assert first_name(name) in draft.text and "49" not in draft.text, draft.text
@@ -154,10 +184,10 @@ texts = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_s
 @settings(max_examples=40, deadline=None)
 @given(name=texts, organization=texts, note=st.text(max_size=600))
 def test_any_name_and_note_stays_within_limits(plan: ReminderPlan, name: str, organization: str, note: str) -> None:
-    card = {"name": name, "organization": organization, "last_note": note or None}
+    card = {"name": name, "organization": organization, "notes": note or None}
     reminders = [dataclasses.replace(r, contact=dataclasses.replace(r.contact, **card),
                                      followup=dataclasses.replace(r.followup, suggested_channel=channel))
-                 for r in plan.reminders for channel in CHANNEL_FORMS]
+                 for r in plan.reminders for channel in (*CHANNEL_FORMS, "Video call", None)]
     for draft in build_drafts(dataclasses.replace(plan, reminders=reminders)):
         assert first_name(name) in draft.text
         assert_within_limits(draft)
@@ -237,3 +267,154 @@ def test_cli_reports_a_broken_template(runner: CliRunner, tmp_path: Path) -> Non
                                  str(tmp_path / "d"), "--templates", str(tmp_path / "ours")])
     assert result.exit_code == 1 and "_email.txt" in result.output, result.output
     assert not tracker.with_name("tracker-reminders.ics").exists()
+
+
+# ---- drafts true to the relationship ------------------------------------------------------------------------
+
+FORMS = (*CHANNEL_FORMS, "Video call", None)
+RULES_ABOUT_SOMEONE_ELSE = ("referrer-update", "referrer-thanks")
+
+
+def relationship_tracker(path: Path) -> Path:
+    """People at every stage: met, never met, met only by a warm reply, a job interview, a referral chain."""
+    contacts = [
+        contact("Priya Natarajan", organization="Harborline", how_met="Informational interview",
+                date_met=D(2026, 11, 19), notes="Suggested I learn SQL window functions."),
+        contact("Beatriz Costa", organization="Tidewater Bank", how_met="Cold outreach",
+                notes="Found through the alumni directory."),
+        contact("Wen Zhao", organization="Lumen", how_met="Online community", notes="Sent a list of resources."),
+        contact("Tom Becker", organization="Alder & Finch", how_met="Job interview", date_met=D(2026, 11, 12),
+                notes="Second-round interview for the analyst role."),
+        contact("Hannah Schmidt", organization="Northfield University", how_met="Class or campus",
+                date_met=D(2026, 10, 5)),
+        contact("Grace Liu", date_met=D(2026, 6, 10)),
+        contact("Lucia Romero", referred_by="Grace Liu", date_met=D(2026, 7, 24)),
+        contact("Omar Haddad", referred_by="Lucia Romero", date_met=D(2026, 11, 9),
+                notes="Told me about the spring analyst pool."),
+    ]
+    touches = [
+        touch(D(2026, 11, 20), "Priya Natarajan", "Received", channel="LinkedIn",
+              notes="Accepted my connection request"),
+        touch(D(2026, 11, 1), "Beatriz Costa", purpose="Meeting request", channel="Email", got_reply="No"),
+        touch(D(2026, 11, 1), "Wen Zhao", purpose="Question", channel="Email", got_reply="Yes",
+              reply_date=D(2026, 11, 3), reply_quality="Warm"),
+        touch(D(2026, 11, 3), "Hannah Schmidt", "Received", purpose="Question", channel="Email",
+              notes="How is the résumé coming along?"),
+        touch(D(2026, 11, 18), "Grace Liu", "Received", purpose="Meeting request", channel="Email",
+              notes="Coffee next week?"),
+    ]
+    return write_tracker(path, contacts, touches, student="Jordan Rivera")
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    return build_report(relationship_tracker(tmp_path_factory.mktemp("people") / "t.xlsx"), Config(), AS_OF)
+
+
+def draft(report: Report, name: str, rule: str, channel: str | None = "Email", about: str | None = None) -> Draft:
+    [made] = build_drafts(staged_plan(report, [(name, rule, D(2026, 11, 21), about)], channel))
+    assert_within_limits(made)
+    return made
+
+
+def test_the_takeaway_prompt_quotes_the_contacts_notes(people: Report) -> None:
+    text = draft(people, "Priya Natarajan", "thank-you").text
+    assert '[Name one thing you took away; your notes: "Suggested I learn SQL window functions."]' in text, text
+    assert "connection request" not in text
+
+
+@pytest.mark.parametrize("rule", [rule for rule in RULE_TABLE if rule not in RULES_ABOUT_SOMEONE_ELSE])
+def test_someone_never_met_or_heard_from_is_never_told_we_spoke(people: Report, rule: str) -> None:
+    for channel in FORMS:
+        text = draft(people, "Beatriz Costa", rule, channel).text.casefold()
+        for claim in ("since we", "we spoke", "our conversation", "your reply", "your advice", "your guidance",
+                      "the interview", "informational interview"):
+            assert claim not in text, (channel, text)
+
+
+def test_a_met_contact_hears_since_we_were_last_in_touch(people: Report) -> None:
+    assert "It has been a while since we were last in touch" in draft(people, "Hannah Schmidt", "keep-in-touch").text
+    assert "since we" not in draft(people, "Beatriz Costa", "keep-in-touch").text
+    assert "I wrote to you a while ago" in draft(people, "Beatriz Costa", "keep-in-touch").text
+
+
+def test_someone_not_met_who_answered_warmly_is_thanked_for_the_reply(people: Report) -> None:
+    text = draft(people, "Wen Zhao", "thank-you").text
+    assert text.startswith("Subject: Thank you for your help\n"), text
+    assert "Thank you for your reply, and for taking the time to help me." in text
+    assert "interview" not in text and "our conversation" not in text
+
+
+@pytest.mark.parametrize("rule", ["thank-you", "first-follow-up", "second-follow-up", "keep-in-touch", "agreed-date"])
+def test_job_interview_wording_is_about_the_role_and_next_steps(people: Report, rule: str) -> None:
+    for channel in FORMS:
+        text = draft(people, "Tom Becker", rule, channel).text
+        assert "role" in text, (channel, text)
+        for wrong in ("stay in touch", "advice", "guidance", "our conversation"):
+            assert wrong not in text, (channel, text)
+    email = draft(people, "Tom Becker", rule).text
+    if rule == "thank-you":
+        assert email.startswith("Subject: Thank you for the interview\n\nDear Tom,\n\nThank you for interviewing me "
+                                "on November 12."), email
+    if rule in ("thank-you", "first-follow-up", "second-follow-up", "agreed-date"):
+        assert "next steps" in email, email
+
+
+def test_an_agreed_date_draft_never_asks_for_another_time(people: Report) -> None:
+    for name in ("Hannah Schmidt", "Tom Becker"):
+        for channel in FORMS:
+            text = draft(people, name, "agreed-date", channel).text
+            assert "around November 21" in text, text
+            assert "another time" not in text and "better time" not in text, text
+
+
+def test_a_reply_answers_their_question_or_their_invitation(people: Report) -> None:
+    question = draft(people, "Hannah Schmidt", "reply").text
+    assert question.startswith("Subject: Re: your question\n\nDear Hannah,\n\nThank you for your message of "
+                               "November 3.\n[Answer their question; they asked: \"How is the résumé coming "
+                               "along?\"]"), question
+    meeting = draft(people, "Grace Liu", "reply").text
+    assert "Thank you for suggesting we meet (your message of November 18). I would be glad to." in meeting
+    assert 'they wrote: "Coffee next week?"' in meeting
+    assert "[accept their time, or offer two or three]" in draft(people, "Grace Liu", "reply", "LinkedIn").text
+
+
+def test_a_nudge_follows_up_on_the_request(people: Report) -> None:
+    text = draft(people, "Beatriz Costa", "nudge").text
+    assert "I am following up on my earlier message" in text and "20 minutes" in text and "Tidewater Bank" in text
+    assert 'your notes: "Found through the alumni directory."' in text
+
+
+def test_the_referrer_is_thanked_for_the_introduction(people: Report) -> None:
+    text = draft(people, "Lucia Romero", "referrer-thanks", about="Omar Haddad").text
+    assert "Dear Lucia," in text and "Thank you for introducing me to Omar Haddad. I have written to Omar" in text
+
+
+def test_offer_thanks_drafts_thank_the_referral_chain_for_their_introductions(people: Report) -> None:
+    chain = {name: draft(people, name, "offer-thanks").text for name in ("Grace Liu", "Lucia Romero", "Omar Haddad")}
+    for text in chain.values():
+        assert "I have accepted an offer at [organization, and the role]." in text, text
+    assert "Thank you for your help along the way, especially for introducing me to Lucia Romero." in chain["Grace Liu"]
+    assert "especially for introducing me to Omar Haddad." in chain["Lucia Romero"]
+    assert ('especially [what they did that helped; your notes: "Told me about the spring analyst pool."]'
+            in chain["Omar Haddad"]), chain["Omar Haddad"]
+    short = draft(people, "Grace Liu", "offer-thanks", "LinkedIn").text
+    assert "especially for introducing me to Lucia Romero" in short
+
+
+@pytest.mark.parametrize("rule", list(RULE_TABLE))
+def test_a_subject_line_only_for_email(people: Report, rule: str) -> None:
+    about = "Omar Haddad" if rule in RULES_ABOUT_SOMEONE_ELSE else None
+    for channel in FORMS:
+        text = draft(people, "Lucia Romero", rule, channel, about).text
+        assert text.startswith("Subject: ") == (channel == "Email"), (channel, text)
+        assert "Subject:" not in text.split("\n", 1)[1], text
+
+
+def test_no_usable_channel_says_how_to_reach_them_is_missing(people: Report) -> None:
+    text = draft(people, "Hannah Schmidt", "first-follow-up", None).text
+    row = row_of(people, "Hannah Schmidt")
+    assert text.startswith(f"[How to reach Hannah is missing: add an email, phone number or LinkedIn profile in "
+                           f"Contacts row {row}.]\n\nDear Hannah,\n"), text
+    assert "Video call" not in text and "[How to reach" not in draft(people, "Hannah Schmidt", "thank-you",
+                                                                      "Video call").text

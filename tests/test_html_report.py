@@ -1,7 +1,8 @@
 """The HTML report's structure, checked on a parse of the document (no browser).
 
-The report must be one self-contained file (no script, nothing fetched), list
-the sections in the order a student acts on them, and show whatever the
+The report must be one self-contained file (no script, nothing fetched), put
+the workbook's problems first, list the follow-ups in the form a student acts
+on (how to reach each person, as links only when safe), and show whatever the
 workbook holds as text, never as markup.
 """
 
@@ -18,10 +19,12 @@ from click.testing import CliRunner
 
 from builders import contact, touch, write_tracker
 from sheetkit.cli import cli
-from sheetkit.config import Config
+from sheetkit.config import Config, Policy
+from sheetkit.model import Followup
+from sheetkit.render import contact_href, render_html, soon_text
 from sheetkit.report import build_report
-from sheetkit.spec import RULE_LABELS
 from sheetkit.stats import STATS
+from staged import row_of, staged
 
 D = dt.date
 AS_OF = D(2026, 11, 22)
@@ -141,6 +144,13 @@ def position(document: Element, element: Element) -> int:
     return next(index for index, e in enumerate(document.iter()) if e is element)
 
 
+SAFE_SCHEMES = ("mailto:", "tel:", "https:")
+
+
+def links(document: Element) -> list[str]:
+    return [str(a.attrs.get("href")) for a in document.find_all("a")]
+
+
 def test_one_self_contained_document(document: Element) -> None:
     [html] = document.find_all("html")
     assert [e.tag for e in html.children if isinstance(e, Element)] == ["head", "body"]
@@ -148,8 +158,10 @@ def test_one_self_contained_document(document: Element) -> None:
     assert document.find_all("link") == []
     assert document.find_all("iframe") == []
     for element in document.iter():
-        for name in ("src", "href", "xlink:href", "action", "srcset", "poster"):
+        for name in ("src", "xlink:href", "action", "srcset", "poster"):
             assert name not in element.attrs, f"<{element.tag} {name}={element.attrs[name]!r}>"
+        if "href" in element.attrs:
+            assert element.tag == "a" and str(element.attrs["href"]).startswith(SAFE_SCHEMES), element.attrs
     [style] = document.find_all("style")
     assert style in document.find_all("head")[0].children
     assert "url(" not in style.text() and "@import" not in style.text()
@@ -157,34 +169,228 @@ def test_one_self_contained_document(document: Element) -> None:
     assert len(charts) >= 2 and all(chart.find_all("rect") for chart in charts)
 
 
-def test_sections_in_the_order_a_student_acts_on_them(document: Element) -> None:
+def test_problems_come_first_then_the_sections_a_student_acts_on(document: Element) -> None:
     headings = [h.text() for h in document.find_all("h2")]
-    assert headings[:4] == ["Overdue", "Coming up", "How your outreach is going", "Every contact"]
+    assert headings[:5] == ["Check the workbook first", "Overdue", "Coming up: due in the next 14 days",
+                            "How your outreach is going", "Every contact"]
     first_stat = document.by_id(f"stat-{STATS[0].key}")
-    order = [document.by_id("overdue"), document.by_id("upcoming"), first_stat, document.by_id("contacts")]
+    order = [document.by_id("problems"), document.by_id("overdue"), document.by_id("upcoming"), first_stat,
+             document.by_id("contacts")]
     positions = [position(document, element) for element in order]
     assert positions == sorted(positions)
 
 
-def test_overdue_table_lists_the_overdue_followups_in_order(tracker: Path, document: Element) -> None:
-    expected = [
-        (f.contact, f.due.isoformat(), RULE_LABELS[f.rule])
-        for f in build_report(tracker, Config(), AS_OF).by_state("overdue")
+def test_problems_say_how_many_and_list_errors_first(tmp_path: Path) -> None:
+    # Reader order: the warning on Contacts!I3 comes before the error on Contacts!K2.
+    tracker = write_tracker(tmp_path / "t.xlsx", [
+        contact("Ana Souza", date_met="last Tuesday"),
+        contact("Bo Chen", date_met=D(2026, 11, 1), how_met="Hackathon"),
+    ], [touch(D(2026, 11, 10), "Ghost", purpose="Update", channel="Email")])
+    problems = parse(render(tracker)).by_id("problems")
+    assert problems.find_all("h2")[0].text() == "Fix the workbook first"
+    assert "The workbook has 1 error and 2 warnings." in problems.text()
+    assert "The follow-ups below may be off until they are fixed." in problems.text()
+    items = [li.text() for li in problems.find_all("li")]
+    assert len(items) == 3
+    assert items[0].startswith("Error Contacts, cell K2: Date met: 'last Tuesday'"), items
+    assert [item.split(" ", 1)[0] for item in items] == ["Error", "Check", "Check"]
+    assert any(item.startswith("Check Touchpoints, cell B2: 'Ghost'") for item in items), items
+
+
+def test_no_problems_no_problem_section(tmp_path: Path) -> None:
+    tracker = write_tracker(tmp_path / "t.xlsx", [contact("Ana Souza", date_met=D(2026, 11, 15))])
+    document = parse(render(tracker))
+    assert not [e for e in document.iter() if e.attrs.get("id") == "problems"]
+    assert document.find_all("h2")[0].text() == "Overdue"
+
+
+def test_many_problems_fold_after_the_first_ten(tmp_path: Path) -> None:
+    touches = [touch(D(2026, 11, 1), f"Ghost {n}", purpose="Update", channel="Email") for n in range(12)]
+    tracker = write_tracker(tmp_path / "t.xlsx", [contact("Ana Souza", date_met=D(2026, 11, 15))], touches)
+    problems = parse(render(tracker)).by_id("problems")
+    [details] = problems.find_all("details")
+    assert details.find_all("summary")[0].text() == "2 more"
+    assert len(problems.find_all("li")) == 12 and len(details.find_all("li")) == 2
+
+
+def test_hundreds_of_problems_are_counted_and_sheetkit_check_lists_them(tmp_path: Path) -> None:
+    touches = [touch(D(2026, 11, 1), f"Ghost {n}", purpose="Update", channel="Email") for n in range(130)]
+    tracker = write_tracker(tmp_path / "t.xlsx", [contact("Ana Souza", date_met=D(2026, 11, 15))], touches)
+    problems = parse(render(tracker)).by_id("problems")
+    assert "The workbook has 130 warnings." in problems.text()
+    # 10 shown, 90 folded away, 30 only counted.
+    assert len(problems.find_all("li")) == 100
+    assert problems.find_all("summary")[0].text() == "120 more"
+    assert "… and 30 more: sheetkit check t.xlsx lists every one." in problems.text()
+
+
+def write_reachable_tracker(path: Path) -> Path:
+    """Ana: overdue thank-you, every way to reach her typed well. Bo: thank-you due today, every value hostile."""
+    contacts = [
+        contact("Ana Souza", organization="Northwind", email="ana.souza@northwind.example",
+                phone="+1 (555) 010-0199", linkedin="linkedin.com/in/ana-souza", date_met=D(2026, 11, 15)),
+        contact("Bo Chen", email="mailto:bo@x.example?bcc=all@x.example", phone="javascript:alert(1)",
+                linkedin="http://linkedin.com/in/bo-chen", date_met=D(2026, 11, 21)),
     ]
-    assert len(expected) >= 2
-    [body] = document.by_id("overdue").find_all("tbody")
-    shown = []
-    for row in body.find_all("tr"):
-        cells = {td.attrs["data-label"]: td for td in row.find_all("td")}
-        [name] = cells["Contact"].find_all("strong")
-        shown.append((name.text(), cells["Due"].text(), cells["Rule"].text()))
-    assert shown == expected
+    return write_tracker(path, contacts)
 
 
-def test_statistics_in_the_declared_order(document: Element) -> None:
-    shown = [e.attrs["id"][len("stat-"):] for e in document.iter() if (e.attrs.get("id") or "").startswith("stat-")]
-    assert shown == [stat.key for stat in STATS]
-    assert document.by_id("stat-response_rate").text().count("%") == 1
+@pytest.fixture(scope="module")
+def reachable(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_reachable_tracker(tmp_path_factory.mktemp("reach") / "tracker.xlsx")
+
+
+def cells(row: Element) -> dict[str, Element]:
+    return {str(td.attrs["data-label"]): td for td in row.find_all("td")}
+
+
+def test_each_followup_shows_how_to_reach_the_person(reachable: Path) -> None:
+    document = parse(render(reachable))
+    [ana] = document.by_id("overdue").find_all("tbody")[0].find_all("tr")
+    how = cells(ana)["How"]
+    assert [(a.attrs["href"], a.text()) for a in how.find_all("a")] == [
+        ("mailto:ana.souza@northwind.example", "ana.souza@northwind.example"),
+        ("tel:+15550100199", "+1 (555) 010-0199"),
+        ("https://linkedin.com/in/ana-souza", "LinkedIn profile"),
+    ]
+    assert links(document) == [a.attrs["href"] for a in how.find_all("a")]
+
+
+def test_hostile_contact_details_are_text_never_links(reachable: Path) -> None:
+    document = parse(render(reachable))
+    [bo] = document.by_id("upcoming").find_all("tbody")[0].find_all("tr")
+    how = cells(bo)["How"]
+    assert how.find_all("a") == []
+    for typed in ("mailto:bo@x.example?bcc=all@x.example", "javascript:alert(1)", "http://linkedin.com/in/bo-chen"):
+        assert typed in how.text()
+    assert how.text().count("(not usable as typed)") == 3
+
+
+def test_coming_up_has_no_days_overdue_and_today_says_today(reachable: Path) -> None:
+    document = parse(render(reachable))
+    overdue, upcoming = document.by_id("overdue"), document.by_id("upcoming")
+    assert [th.text() for th in overdue.find_all("th")] == ["Contact", "What to do", "Due", "Days overdue", "How"]
+    assert [th.text() for th in upcoming.find_all("th")] == ["Contact", "What to do", "Due", "How"]
+    [ana] = overdue.find_all("tbody")[0].find_all("tr")
+    # Met 2026-11-15: the thank-you was due 2026-11-16, six days before 2026-11-22.
+    assert (cells(ana)["Due"].text(), cells(ana)["Days overdue"].text()) == ("2026-11-16", "6")
+    assert cells(ana)["What to do"].find_all("strong")[0].text() == "Thank-you"
+    [bo] = upcoming.find_all("tbody")[0].find_all("tr")
+    # Met 2026-11-21: the thank-you is due 2026-11-22, the as-of day.
+    assert cells(bo)["Due"].text() == "today"
+    assert "Days overdue" not in cells(bo)
+
+
+def test_one_message_shows_what_else_it_settles_and_a_missing_channel(reachable: Path) -> None:
+    report = build_report(reachable, Config(), AS_OF)
+    followups = [
+        Followup("Ana Souza", "Northwind", "referrer-update", D(2026, 11, 20), 2, "overdue",
+                 "Ana referred you to Bo Chen; tell Ana how it went", "Email", row_of(report, "Ana Souza"),
+                 about="Bo Chen", also=("keep-in-touch",)),
+        Followup("Bo Chen", None, "reply", D(2026, 11, 23), 0, "upcoming",
+                 "Bo asked a question on 2026-11-22; add an email address, phone number or LinkedIn profile",
+                 None, row_of(report, "Bo Chen")),  # type: ignore[arg-type]
+    ]
+    document = parse(render_html(staged(report, followups)))
+    [ana] = document.by_id("overdue").find_all("tbody")[0].find_all("tr")
+    assert "Also settles: Keep in touch" in cells(ana)["What to do"].text()
+    assert cells(ana)["How"].text().startswith("Email")
+    [bo] = document.by_id("upcoming").find_all("tbody")[0].find_all("tr")
+    assert cells(bo)["What to do"].text().startswith("Reply")
+    assert cells(bo)["Due"].text() == "2026-11-23"
+    assert cells(bo)["How"].text().startswith("No way to reach them yet")
+    assert "add an email address" in cells(bo)["What to do"].text()
+
+
+def test_an_accepted_offer_opens_the_report(reachable: Path) -> None:
+    report = build_report(reachable, Config(), AS_OF)
+    followups = [Followup(name, None, "offer-thanks", D(2026, 11, 27), 0, "upcoming", "You accepted an offer",
+                          "Email", row_of(report, name)) for name in ("Bo Chen", "Ana Souza")]
+    document = parse(render_html(staged(report, followups)))
+    headings = [h.text() for h in document.find_all("h2")]
+    assert headings[0] == "You accepted an offer"
+    offer = document.by_id("offer").text()
+    assert "2 people are owed one" in offer and "Bo Chen, Ana Souza." in offer
+    assert position(document, document.by_id("offer")) < position(document, document.by_id("upcoming"))
+
+
+def test_an_empty_tracker_says_what_to_do_first(tmp_path: Path) -> None:
+    document = parse(render(write_tracker(tmp_path / "empty.xlsx", [])))
+    start = document.by_id("start")
+    assert "no contacts yet" in start.text() and "within a day" in start.text()
+    assert len(start.find_all("li")) == 3
+    assert "Well kept" not in document.text()
+    assert not [e for e in document.iter() if e.attrs.get("id") in ("overdue", "contacts")]
+
+
+def test_the_window_and_intervals_follow_the_config(tmp_path: Path, reachable: Path) -> None:
+    config = tmp_path / "policy.toml"
+    config.write_text("[policy]\nupcoming_days = 5\nthank_you_days = 2\n", encoding="utf-8")
+    document = parse(render(reachable, "--config", str(config)))
+    assert "Coming up: due in the next 5 days" in [h.text() for h in document.find_all("h2")]
+    assert "due in the next 5 days" in document.find_all("section")[0].text()
+    assert document.by_id("stat-upcoming").find_all("th")[0].text() == "Follow-ups due in the next 5 days"
+    footer = document.find_all("footer")[0].text()
+    assert "Thank within 2 days" in footer and "due in the next 14" not in document.text()
+
+
+@pytest.mark.parametrize("days, words", [(0, "today"), (1, "today or tomorrow"), (5, "in the next 5 days")])
+def test_soon_is_said_one_way(days: int, words: str) -> None:
+    assert soon_text(Policy(upcoming_days=days)) == words
+
+
+def test_reply_warmth_in_plain_words(tmp_path: Path) -> None:
+    tracker = write_tracker(tmp_path / "t.xlsx", [
+        contact("Ana Souza", date_met=D(2026, 9, 1), thank_you_sent=D(2026, 9, 2)),
+        contact("Bo Chen", date_met=D(2026, 9, 1), thank_you_sent=D(2026, 9, 2)),
+    ], [
+        # Ana answered the next day, at length: warm and quick.
+        touch(D(2026, 9, 15), "Ana Souza", purpose="Follow-up", channel="Email", got_reply="Yes",
+              reply_date=D(2026, 9, 16), reply_quality="Warm"),
+        # Bo never answered two messages.
+        touch(D(2026, 9, 15), "Bo Chen", purpose="Follow-up", channel="Email", got_reply="No"),
+        touch(D(2026, 10, 15), "Bo Chen", purpose="Follow-up", channel="LinkedIn", got_reply="No"),
+    ])
+    document = parse(render(tracker))
+    shown = {cells(row)["Name"].text(): cells(row)["How they reply"].text()
+             for row in document.by_id("contacts").find_all("tbody")[0].find_all("tr")}
+    assert shown == {"Ana Souza": "Warm or quick", "Bo Chen": "Does not reply"}
+    for word in ("Booster", "Curmudgeon"):
+        assert word in document.text()  # kept as the legend
+
+
+@pytest.mark.parametrize("kind, value, href", [
+    ("email", "ana.souza+jobs@north-wind.example.org", "mailto:ana.souza+jobs@north-wind.example.org"),
+    ("email", " MAILTO:ana@x.org ", "mailto:ana@x.org"),
+    ("email", "o'brien@x.ie", "mailto:o'brien@x.ie"),
+    ("phone", "555-0142", "tel:5550142"),
+    ("phone", "+44 20 7946 0958", "tel:+442079460958"),
+    ("linkedin", "https://www.linkedin.com/in/ana-souza/", "https://www.linkedin.com/in/ana-souza/"),
+    ("linkedin", "linkedin.com/in/ana-souza", "https://linkedin.com/in/ana-souza"),
+    ("linkedin", "HTTPS://uk.linkedin.com/in/ana", "https://uk.linkedin.com/in/ana"),
+])
+def test_plausible_contact_details_become_links(kind: str, value: str, href: str) -> None:
+    assert contact_href(kind, value) == href  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind, value", [
+    *[("email", v) for v in (
+        "javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "mailto:x@y.org?bcc=all@y.org",
+        "x@y.org?bcc=all@y.org", "x@y.org&cc=all@y.org", "x@y.org\nBcc: all@y.org", "x @y.org", "x@y",
+        "<x@y.org>", "x%0aBcc:a@y.org", "https://y.org", "x@y.org/", "", "@y.org", "x@-y.org")],
+    *[("phone", v) for v in (
+        "javascript:alert(1)", "tel:5550142", "data:,5550142", "555", "555-0142 ext. 3", "555-0142\n555-0143",
+        "1234567890123456", "+1 555\t0142", "١٢٣٤٥٦٧٨")],
+    *[("linkedin", v) for v in (
+        "javascript:alert(1)", "http://linkedin.com/in/ana", "https://evil.example/in/ana",
+        "https://linkedin.com.evil.example/in/ana", "https://evil.example/linkedin.com/in/ana",
+        "https://linkedin.com/in/ana?next=https://evil.example", "https://linkedin.com/in/ana#x",
+        "data:text/html;base64,PHNjcmlwdD4=", "//linkedin.com/in/ana", "https://linkedin.com/in/ana smith",
+        "https://linkedin.com/in/ana\nhttps://evil.example", "https://user@linkedin.com/in/ana",
+        "ftp://linkedin.com/in/ana", "https://linkedin.com/feed/", "javascript://linkedin.com/in/%0aalert(1)")],
+])
+def test_anything_else_never_becomes_a_link(kind: str, value: str) -> None:
+    assert contact_href(kind, value) is None  # type: ignore[arg-type]
 
 
 def test_hostile_text_is_shown_as_text(document: Element) -> None:
@@ -230,6 +436,6 @@ def test_compiled_templates_are_cached_and_refreshed_on_edit(tmp_path: Path, mon
     templates.mkdir()
     (templates / "hello.html").write_text("one {{ 1 + 1 }}", encoding="utf-8")
     assert environment(templates).get_template("hello.html").render() == "one 2"
-    assert list((tmp_path / "cache" / "jinja").iterdir())
+    assert list((tmp_path / "cache" / "jinja-sandboxed").iterdir())
     (templates / "hello.html").write_text("two {{ 2 + 2 }}", encoding="utf-8")
     assert environment(templates).get_template("hello.html").render() == "two 4"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from sheetkit.workbook import (
     CONTACT_ROWS,
     DASHBOARD_FIGURES,
     DATE_FORMAT,
+    CONTACT_HELPERS,
+    TOUCHPOINT_HELPERS,
     TOUCHPOINT_NAMES,
     TOUCHPOINT_ROWS,
     TrackerTemplate,
@@ -212,7 +215,8 @@ def test_formulas_are_portable(default_book: openpyxl.Workbook) -> None:
 def test_touchpoint_ranges_have_names(default_book: openpyxl.Workbook) -> None:
     touchpoints = default_book[spec.TOUCHPOINTS_SHEET]
     for key, name in TOUCHPOINT_NAMES.items():
-        header = next((c.header for c in spec.TOUCHPOINT_COLUMNS if c.key == key), f"Replied {AUTO_SUFFIX}")
+        header = next((c.header for c in spec.TOUCHPOINT_COLUMNS if c.key == key), None) or next(
+            h.header for h in TOUCHPOINT_HELPERS if h.key == key)
         letter = column_of(touchpoints, header)
         assert default_book.defined_names[name].attr_text == f"Touchpoints!${letter}$2:${letter}${TOUCHPOINT_ROWS + 1}"
     assert any("TP_Date" in f for f in all_formulas(default_book))
@@ -237,12 +241,19 @@ def test_overdue_rows_turn_red_and_due_soon_amber(default_book: openpyxl.Workboo
     due = column_of(contacts, "Next follow-up due")
     rules = {str(ranges.sqref): [(rule.formula[0], rule.dxf.fill.fgColor.rgb) for rule in ranges.rules]
              for ranges in contacts.conditional_formatting}
-    (cells, formats), = rules.items()
-    assert cells.startswith("A2:") and cells.endswith(str(CONTACT_ROWS + 1))
+    (cells, formats), = ((cells, formats) for cells, formats in rules.items() if cells.startswith("A2:"))
+    assert cells.endswith(str(CONTACT_ROWS + 1))
     assert formats[0][0] == f"AND(ISNUMBER(${due}2),${due}2<TODAY())"
     assert formats[0][1].endswith("FFC7CE")
-    assert formats[1][0] == f"AND(ISNUMBER(${due}2),${due}2>=TODAY(),${due}2<=TODAY()+7)"
+    # Amber: the one "soon" window of the policy (upcoming_days, 14 by default).
+    assert formats[1][0] == f"AND(ISNUMBER(${due}2),${due}2>=TODAY(),${due}2<=TODAY()+14)"
     assert formats[1][1].endswith("FFEB9C")
+    # The worked-out columns are shaded on rows in use only, after red and amber.
+    shaded = {cells: formats for cells, formats in rules.items() if not cells.startswith("A2:")}
+    assert f"{due}2:{due}{CONTACT_ROWS + 1}" in shaded
+    assert contacts[f"{due}300"].fill.fgColor.rgb in (None, "00000000")
+    priorities = {str(r.sqref): min(rule.priority for rule in r.rules) for r in contacts.conditional_formatting}
+    assert priorities[cells] < priorities[f"{due}2:{due}{CONTACT_ROWS + 1}"]
 
 
 def start_values(workbook: openpyxl.Workbook) -> dict[str, Any]:
@@ -256,7 +267,59 @@ def test_start_here_names_the_student_and_institution(default_book: openpyxl.Wor
     assert values[spec.INSTITUTION_LABEL] == "Northfield"
     text = " ".join(str(c.value) for row in default_book[spec.START_SHEET].iter_rows() for c in row if c.value)
     assert "sheetkit report tracker.xlsx" in text
-    assert "1 day after the meeting" in text and "14 days after the thank-you" in text
+    assert "1 day after each meeting" in text and "14 days after the thank-you" in text
+    # The habit (issue 16.13): ask when and how at the end of each meeting, keep it brief, the agreed day.
+    assert "ask when and how they would like you to follow up" in text
+    assert "Keep every message brief" in text
+    assert "the day you will get in touch" in text and "Purpose Meeting" in text
+    # One window for "soon", in the same words as the Dashboard and the report.
+    assert "amber rows are due in the next 14 days" in text
+
+
+def test_formulas_are_written_once_per_column_and_read_back_in_full(tmp_path: Path,
+                                                                   default_book: openpyxl.Workbook) -> None:
+    """Shared formulas: the file holds each column's formula once; every row still has its own, row-shifted."""
+    from sheetkit.workbook import build_workbook, workbook_bytes
+
+    built = build_workbook(Config(), student="Sam Lee")
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(workbook_bytes(built))
+    with zipfile.ZipFile(path) as archive:
+        contacts_xml = archive.read("xl/worksheets/sheet2.xml").decode()
+    assert contacts_xml.count("<f>") == 0
+    assert contacts_xml.count('t="shared" ref="') == len(CONTACT_HELPERS) + 2
+    reread = openpyxl.load_workbook(path)
+    for sheet in (spec.CONTACTS_SHEET, spec.TOUCHPOINTS_SHEET):
+        for row in (2, 3, 117, reread[sheet].max_row):
+            expected = [c.value for c in built[sheet][row]]
+            assert [c.value for c in reread[sheet][row]] == expected, f"{sheet} row {row}"
+    due = column_of(default_book[spec.CONTACTS_SHEET], "Next follow-up due")
+    assert "$R300=0" in default_book[spec.CONTACTS_SHEET][f"{due}300"].value
+
+
+def test_start_here_has_a_dated_offer_field(default_book: openpyxl.Workbook) -> None:
+    sheet = default_book[spec.START_SHEET]
+    labels = [sheet.cell(row, 1).value for row in range(3, 7)]
+    assert labels == [spec.STUDENT_LABEL, spec.INSTITUTION_LABEL, spec.EMAIL_LABEL, spec.OFFER_LABEL]
+    assert sheet["B6"].number_format == "yyyy-mm-dd"
+    assert validation_for(sheet, "B6").type == "date"
+
+
+def test_start_here_rows_fit_their_wrapped_text(default_book: openpyxl.Workbook) -> None:
+    sheet = default_book[spec.START_SHEET]
+    width = sheet.column_dimensions["B"].width
+    for row in range(8, sheet.max_row + 1):
+        text = sheet.cell(row, 2).value
+        if sheet.cell(row, 2).alignment.wrap_text and text:
+            # At most one character a unit of width, 15 points a line.
+            lines = -(-len(text) // int(width))
+            assert sheet.row_dimensions[row].height >= 15 * lines, text
+
+
+def test_one_font_family_throughout(default_book: openpyxl.Workbook) -> None:
+    names = {cell.font.name for sheet in default_book.worksheets for row in sheet.iter_rows(max_row=40)
+             for cell in row if cell.value is not None}
+    assert names == {"Calibri"}
 
 
 def test_start_here_values_blank_when_not_given(tmp_path: Path, runner: CliRunner) -> None:
@@ -278,8 +341,10 @@ def test_dashboard_labels_and_formats(default_book: openpyxl.Workbook) -> None:
     sheet = default_book[spec.DASHBOARD_SHEET]
     rows = {row[0].value: row[1] for row in sheet.iter_rows(min_col=1, max_col=2) if row[0].value}
     for figure in DASHBOARD_FIGURES:
-        assert str(rows[figure.label].value).startswith("="), figure.label
-        assert rows[figure.label].number_format == figure.number_format
+        label = figure.label_for(Config().policy)
+        assert str(rows[label].value).startswith("="), label
+        assert rows[label].number_format == figure.number_format
+    assert "TODAY()+14" in rows["Due in the next 14 days"].value
     assert rows["Response rate"].number_format.endswith("%")
     assert "TODAY()" in rows["Overdue now"].value
 
@@ -302,8 +367,9 @@ def test_config_adds_list_values_columns_colours_and_policy(configured: tuple[op
     assert headers(touchpoints)[len(spec.TOUCHPOINT_COLUMNS)] == "Follow-up idea"
     assert contacts["A1"].fill.fgColor.rgb.endswith("7A0019")
 
-    cadence = contacts[f"{column_of(contacts, f'Cadence due {AUTO_SUFFIX}')}2"].value
-    assert "+10," in cadence and "+90" in cadence and "+14" not in cadence and "+120" not in cadence
+    schedule = contacts[f"{column_of(contacts, f'Schedule due {AUTO_SUFFIX}')}2"].value
+    assert '"Job interview",7,10)' in schedule and "60,90)" in schedule
+    assert ",14)" not in schedule and "120" not in schedule
     values = start_values(workbook)
     assert values[spec.INSTITUTION_LABEL] == "Northfield University Career Center"
     text = " ".join(str(c.value) for row in workbook[spec.START_SHEET].iter_rows() for c in row if c.value)
@@ -317,14 +383,16 @@ def test_business_days_use_workday_and_holidays(tmp_path: Path, runner: CliRunne
     assert result.exit_code == 0, result.output
     workbook = openpyxl.load_workbook(tmp_path / "t.xlsx")
     contacts = workbook[spec.CONTACTS_SHEET]
-    cadence = contacts[f"{column_of(contacts, f'Cadence due {AUTO_SUFFIX}')}2"].value
-    assert "WORKDAY(" in cadence and ",Holidays)" in cadence and "+14" not in cadence
+    # Intervals in calendar days; the due date moves to the next working day.
+    due = contacts[f"{column_of(contacts, 'Next follow-up due')}2"].value
+    assert "WORKDAY(SMALL(" in due and "-1,1,Holidays)" in due
     holidays = workbook.defined_names["Holidays"].attr_text
     sheet_name, cells = holidays.split("!")
     assert sheet_name == spec.LISTS_SHEET
     first = cells.split(":")[0].replace("$", "")
     assert workbook[spec.LISTS_SHEET][first].value.date().isoformat() == "2026-12-25"
-    assert "working days" in " ".join(str(c.value) for r in workbook[spec.START_SHEET].iter_rows() for c in r)
+    assert "moves to the next working day" in " ".join(
+        str(c.value) for r in workbook[spec.START_SHEET].iter_rows() for c in r)
 
 
 # --- writing safely --------------------------------------------------------------------
@@ -337,6 +405,16 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, runner: CliRunner) -
     assert "--force" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
     assert path.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("name", ["out.csv", "tracker.xls", "tracker"])
+def test_refuses_a_name_that_is_not_xlsx(tmp_path: Path, runner: CliRunner, name: str) -> None:
+    result = run(runner, "new", tmp_path / name)
+    assert result.exit_code == 1, result.output
+    stem = name.split(".")[0]
+    assert result.stderr.strip() == (f"Error: {tmp_path / name}: a tracker must be an .xlsx file; "
+                                     f"name it {stem}.xlsx"), result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_force_replaces(tmp_path: Path, runner: CliRunner) -> None:

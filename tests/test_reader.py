@@ -7,12 +7,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from builders import CONTACT_HEADERS, contact, touch, write_tracker
+
 from sheetkit.config import Config, Reading
-from sheetkit.dates import parse_date_cell
 from sheetkit.errors import UnreadableWorkbook
-from sheetkit.reader import read_tracker
+from sheetkit.reading import read_tracker
+from sheetkit.reading.dates import parse_date_cell
 from sheetkit.report import build_report
 
 D = dt.date
@@ -197,12 +197,36 @@ def test_size_cap_is_configurable(tmp_path: Path) -> None:
 
 
 def test_close_name_hint_agrees_with_difflib() -> None:
+    """RapidFuzz's ratio is difflib's: the hints are the ones difflib gives, case aside."""
     import difflib
 
-    from sheetkit.reader import _CloseNames
+    from sheetkit.reading.names import NameHints
 
     names = ["Alice Ng", "Alicia Ng", "Bob Li", "Zoë Müller", "Ørjan Ås", "李小龙", "Ann", "Anne-Marie O'Neil"]
-    index = _CloseNames(names, cutoff=0.6)
-    for word in ["Alic Ng", "alice ng", "Bobby Li", "Zoe Muller", "Orjan As", "李小", "Anne", "Marie", "xyz", ""]:
-        expected = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-        assert index.closest(word) == (expected[0] if expected else None), word
+    words = ["Alic Ng", "Bobby Li", "Zoe Muller", "Orjan As", "李小", "Anne", "Marie", "xyz", "Ana"]
+    expected = [next(iter(difflib.get_close_matches(word, names, n=1, cutoff=0.6)), None) for word in words]
+    assert NameHints(names).closest(words) == expected
+    assert NameHints(names).closest(["ALIC NG"]) == ["Alice Ng"]  # difflib would need the case right
+
+
+@pytest.mark.parametrize(
+    ("typed", "folded"),
+    [
+        ("  Aoife\u00a0O\u2019BRIEN ", "aoife o'brien"),  # no-break space, typographic apostrophe, case
+        ("Ren\u0065\u0301\u200b Roy", "ren\u00e9 roy"),  # decomposed é, zero-width space
+        ("\u201cBo\u201d\tLi", '"bo" li'),  # typographic quotes, a tab
+        ("\ufb01fi", "fifi"),  # the ligature ﬁ is two letters
+    ],
+)
+def test_fold_name(typed: str, folded: str) -> None:
+    from sheetkit.reading.names import fold_name
+
+    assert fold_name(typed) == folded
+
+
+def test_a_hint_that_would_look_identical_names_the_hidden_character() -> None:
+    from sheetkit.reading.names import NameHints
+
+    [message] = NameHints(["Ann Lee"]).messages(["Ann\ue000 Lee"])
+    assert message == ("'Ann\ue000 Lee' looks like 'Ann Lee' but contains an invisible character (U+E000); "
+                       "retype the name or pick it from the list")

@@ -25,12 +25,14 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from xml_mutations import mutate_tags
 
-from sheetkit import safety
 from sheetkit.config import Reading
 from sheetkit.errors import UnreadableWorkbook
-from sheetkit.safety import WorkbookSource, inspect_workbook
-from xml_mutations import mutate_tags
+from sheetkit.reading import guard, limits
+from sheetkit.reading.limits import WorkbookSource, inspect_workbook
+from sheetkit.reading.sheet_xml import SharedStrings
+from sheetkit.spec import column_letter
 
 REPO = Path(__file__).resolve().parent.parent
 SHEET = "xl/worksheets/sheet1.xml"
@@ -104,7 +106,7 @@ resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 from python_calamine import CalamineError
 from sheetkit.config import Reading
 from sheetkit.errors import UnreadableWorkbook
-from sheetkit.safety import damaged, inspect_workbook
+from sheetkit.reading.limits import damaged, inspect_workbook
 reading = Reading(max_cells=int(sys.argv[1]))
 for line in sys.stdin:
     path = Path(line.strip())
@@ -380,7 +382,7 @@ def test_no_worksheets(tmp_path: Path) -> None:
 def test_too_many_members(tmp_path: Path) -> None:
     path = tmp_path / "many.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
-        for index in range(safety.MAX_MEMBERS + 1):
+        for index in range(limits.MAX_MEMBERS + 1):
             archive.writestr(f"x/{index}", b"")
     unreadable(path, "10,001 parts", "save a new copy")
 
@@ -505,7 +507,7 @@ def test_ordinary_sheets_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.
     def forbidden(xml: bytes) -> object:
         raise AssertionError("the whole sheet was tokenized")
 
-    monkeypatch.setattr(safety, "_whole_layout", forbidden)
+    monkeypatch.setattr(guard, "_whole_layout", forbidden)
     for path in (openpyxl_path, excel_path):
         assert inspect_workbook(path).problems == []
 
@@ -593,7 +595,7 @@ def test_many_strays_are_summed_up(tmp_path: Path) -> None:
     strays = b"".join(b'<row r="%d"><c r="B%d"><v>%d</v></c></row>' % (r, r, r) for r in range(500_000, 500_030))
     path = rewrite(make_workbook(tmp_path / "many.xlsx"), {SHEET: add_rows(strays)})
     problems = inspect_workbook(path).problems
-    assert len(problems) == safety.LISTED_STRAYS + 1
+    assert len(problems) == guard.LISTED_STRAYS + 1
     assert [p.cell for p in problems[:2]] == ["B500000", "B500001"]
     assert problems[-1].cell == "" and problems[-1].message.startswith("and 10 more stray values")
     assert "B500020 to B500029" in problems[-1].message
@@ -652,8 +654,8 @@ def test_open_calamine_reads_the_file_when_nothing_was_set_aside(tmp_path: Path)
 
 _cells = st.lists(
     st.tuples(
-        st.one_of(st.integers(1, 40), st.integers(1, safety.MAX_ROW)),
-        st.one_of(st.integers(1, 8), st.integers(1, safety.MAX_COLUMN)),
+        st.one_of(st.integers(1, 40), st.integers(1, guard.MAX_ROW)),
+        st.one_of(st.integers(1, 8), st.integers(1, guard.MAX_COLUMN)),
         st.sampled_from(["value", "styled", "formula"]),
     ),
     min_size=1,
@@ -669,7 +671,7 @@ def _render(cells: list[tuple[int, int, str]]) -> bytes:
     for row in sorted(by_row):
         parts = []
         for column, kind in sorted(by_row[row].items()):
-            reference = f"{safety._column_letters(column)}{row}"
+            reference = f"{column_letter(column)}{row}"
             parts.append(
                 {
                     "value": f'<c r="{reference}" s="1"><v>{row}</v></c>',
@@ -685,9 +687,9 @@ def _render(cells: list[tuple[int, int, str]]) -> bytes:
 @given(_cells)
 def test_fast_and_exact_paths_set_aside_the_same_cells(cells: list[tuple[int, int, str]]) -> None:
     xml = _render(cells)
-    strings = safety._SharedStrings(None)
-    fast = safety._decide(xml, "S", safety._fast_layout(xml), strings, 10**12)
-    exact = safety._decide(xml, "S", safety._whole_layout(xml), strings, 10**12)
+    strings = SharedStrings(None)
+    fast = guard._decide(xml, "S", guard._fast_layout(xml), strings, 10**12)
+    exact = guard._decide(xml, "S", guard._whole_layout(xml), strings, 10**12)
     assert [p.cell for p in fast.problems] == [p.cell for p in exact.problems]
     assert fast.xml == exact.xml
     assert fast.rows >= exact.rows and fast.columns >= exact.columns
@@ -696,27 +698,27 @@ def test_fast_and_exact_paths_set_aside_the_same_cells(cells: list[tuple[int, in
     kept = [
         row
         for (row, column), kind in final.items()
-        if kind != "styled" and safety._address(row, column) not in set_aside
+        if kind != "styled" and guard._address(row, column) not in set_aside
     ]
     if len(set_aside) == len(exact.problems):  # every stray is listed by name
         assert exact.rows == max(kept, default=0)
 
 
-@given(st.integers(1, safety.MAX_ROW), st.integers(0, 3000))
+@given(st.integers(1, guard.MAX_ROW), st.integers(0, 3000))
 def test_digit_ranges_match_exactly(lo: int, width: int) -> None:
-    hi = min(lo + width, safety.MAX_ROW)
-    pattern = re.compile(b"(?:" + safety._digits_range(lo, hi) + b")")
+    hi = min(lo + width, guard.MAX_ROW)
+    pattern = re.compile(b"(?:" + guard._digits_range(lo, hi) + b")")
     for number in {lo - 1, lo, lo + 1, (lo + hi) // 2, hi - 1, hi, hi + 1, 10 ** len(str(hi)), 7}:
         assert bool(pattern.fullmatch(str(number).encode())) == (lo <= number <= hi), number
 
 
-@given(st.integers(1, safety.MAX_COLUMN), st.integers(1, safety.MAX_COLUMN))
+@given(st.integers(1, guard.MAX_COLUMN), st.integers(1, guard.MAX_COLUMN))
 def test_letter_ranges_match_exactly(first: int, second: int) -> None:
     lo, hi = sorted((first, second))
-    pattern = re.compile(b"(?:" + safety._letters_range(lo, hi) + b")")
-    for column in {1, 26, 27, 702, 703, lo - 1, lo, lo + 1, hi - 1, hi, hi + 1, safety.MAX_COLUMN}:
-        if 1 <= column <= safety.MAX_COLUMN:
-            assert bool(pattern.fullmatch(safety._column_letters(column).encode())) == (lo <= column <= hi)
+    pattern = re.compile(b"(?:" + guard._letters_range(lo, hi) + b")")
+    for column in {1, 26, 27, 702, 703, lo - 1, lo, lo + 1, hi - 1, hi, hi + 1, guard.MAX_COLUMN}:
+        if 1 <= column <= guard.MAX_COLUMN:
+            assert bool(pattern.fullmatch(column_letter(column).encode())) == (lo <= column <= hi)
 
 
 # --------------------------------------------------------------------------- fuzzing

@@ -61,7 +61,7 @@ def test_odd_text_never_crashes_a_writer(runner: CliRunner, odd_tracker: Path, t
 
 
 def test_control_characters_are_read(odd_tracker: Path) -> None:
-    from sheetkit.reader import read_tracker
+    from sheetkit.reading import read_tracker
 
     assert read_tracker(odd_tracker).contacts.iloc[0]["industry"] == ODD
 

@@ -1,21 +1,16 @@
-"""The reader's fast paths give what reading cell by cell gives.
+"""Cells as the reader takes them: each distinct value understood once, problems at every cell.
 
-Cells are converted per distinct value and problems found with masks; these
-tests pin the cases where that could go wrong: blank rows made of 0, FALSE or
-spaces, the same bad value in many rows, TRUE standing next to 1 (equal as dict
-keys), unknown and oddly spaced names, error cells, and the two-phase API with
-its threads.
+These tests pin the cases where that could go wrong: blank rows made of 0,
+FALSE or spaces, the same bad value in many rows, TRUE standing next to 1
+(equal as dict keys), unknown and oddly spaced names, error cells, damaged
+cells, and a random sheet against a plain cell-by-cell reading written here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import gc
 import random
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,29 +18,20 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
+from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
 from python_calamine import CalamineWorkbook
 
-from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
-from sheetkit import reader
 from sheetkit.config import Config, Reading
-from sheetkit.dates import parse_date_cell
 from sheetkit.errors import UnreadableWorkbook
-from sheetkit.reader import (
-    _CloseNames,
-    _name_key,
-    _name_keys,
-    load_grids,
-    read_tracker,
-    shape_tracker,
-    start_reading,
-)
+from sheetkit.model import Tracker
+from sheetkit.reading import read_tracker
+from sheetkit.reading.dates import parse_date_cell
 from sheetkit.spec import CONTACT_COLUMNS, LISTS, TOUCHPOINT_COLUMNS
 
 D = dt.date
-REPO = Path(__file__).resolve().parent.parent
 
 
-def _problems(tracker: reader.Tracker) -> list[tuple[str, str, str, str]]:
+def _problems(tracker: Tracker) -> list[tuple[str, str, str, str]]:
     return [(p.severity, p.sheet, p.cell, p.message) for p in tracker.problems]
 
 
@@ -135,11 +121,20 @@ def test_a_bad_date_in_many_rows_is_reported_at_each_cell(tmp_path: Path) -> Non
     tracker = read_tracker(path)
     cells = [(p.cell, p.message) for p in tracker.errors]
     bad = "'sometime' is not a date sheetkit understands; type it as YYYY-MM-DD, e.g. 2026-11-10"
-    # Column by column (Date met is J, Thank-you sent K), row by row within each.
-    assert cells == [(f"J{r}", f"Date met: {bad}") for r in range(2, 7)] + [
-        (f"K{r}", f"Thank-you sent: {bad}") for r in (3, 5)
+    # Column by column (Date met is K, Thank-you sent L), row by row within each.
+    assert cells == [(f"K{r}", f"Date met: {bad}") for r in range(2, 7)] + [
+        (f"L{r}", f"Thank-you sent: {bad}") for r in (3, 5)
     ]
     assert tracker.contacts["thank_you_sent"].isna().tolist() == [False, True, False, True, False]
+
+
+def test_sixty_bad_touchpoint_dates_are_each_reported_once(tmp_path: Path) -> None:
+    """Past 50 problems, every bad cell used to be reported twice (once as "no date")."""
+    path = write_tracker(tmp_path / "t.xlsx", [contact("Ann")], [touch("soon", "Ann") for _ in range(60)])
+    tracker = read_tracker(path)
+    cells = [p.cell for p in tracker.errors]
+    assert cells == [f"A{row}" for row in range(2, 62)]
+    assert all("'soon' is not a date" in p.message for p in tracker.errors)
 
 
 @pytest.mark.parametrize("order", [(True, 1, 1.0, False, 0), (1, True, 0, False, 0.0)])
@@ -157,32 +152,32 @@ def test_true_and_1_are_told_apart_in_text_and_date_columns(tmp_path: Path, orde
     assert len(set(messages)) == 4  # TRUE, FALSE, 1 and 0 each say what they are
 
 
-def test_choice_column_with_1_and_true_reads_as_the_first_of_them(tmp_path: Path) -> None:
-    # As ever: a dropdown value is understood once per distinct value, and 1 and TRUE are one
-    # value to Python, so the first typed decides for both. TRUE elsewhere in the row must not.
+def test_choice_column_with_1_and_true_keeps_each_as_typed(tmp_path: Path) -> None:
+    # 1 and TRUE are one dict key to Python; each is understood as what it is, and neither is a channel.
     path = write_tracker(
         tmp_path / "t.xlsx",
         [contact("Ann")],
         [touch(True, "Ann", channel=1, notes=True), touch(D(2026, 11, 2), "Ann", channel=True, notes=1)],
     )
     tracker = read_tracker(path)
-    assert tracker.touchpoints["channel"].tolist() == ["1", "1"]
+    assert tracker.touchpoints["channel"].tolist() == ["1", "TRUE"]
     assert tracker.touchpoints["notes"].tolist() == ["TRUE", "1"]
-    [warning] = [p for p in tracker.problems if "Channel choices" in p.message]
-    assert warning.cell == "C2" and warning.message.startswith("'1' is not one of the Channel choices (in 2 rows")
+    warnings = [(p.cell, p.message.split(";")[0]) for p in tracker.problems if "Channel choices" in p.message]
+    assert warnings == [("C2", "'1' is not one of the Channel choices"), ("C3", "'TRUE' is not one of the Channel choices")]
     assert tracker.problems[0].message == "Date: holds TRUE, not a date; type the date, e.g. 2026-11-10"
 
 
 def test_unknown_dropdown_values_counted_per_value_at_their_first_row(tmp_path: Path) -> None:
-    touches = [touch(D(2026, 11, 1), "Ann", channel=c) for c in ["WhatsApp", "Email", "Signal", "whatsapp", "WhatsApp"]]
+    # Case aside, 'whatsapp' is 'WhatsApp': one value, as names and choices are compared everywhere.
+    channels = ["WhatsApp", "Email", "Signal", "whatsapp", "WhatsApp"]
+    touches = [touch(D(2026, 11, day), "Ann", channel=c) for day, c in enumerate(channels, 1)]
     tracker = read_tracker(write_tracker(tmp_path / "t.xlsx", [contact("Ann")], touches))
     warnings = [(p.cell, p.message[:45]) for p in tracker.problems]
     assert warnings == [
         ("C2", "'WhatsApp' is not one of the Channel choices "),
         ("C4", "'Signal' is not one of the Channel choices; i"),
-        ("C5", "'whatsapp' is not one of the Channel choices;"),
     ]
-    assert "(in 2 rows, first here)" in tracker.problems[0].message
+    assert "(in 3 rows, first here)" in tracker.problems[0].message
 
 
 # --------------------------------------------------------------------------- names
@@ -214,35 +209,6 @@ def test_unknown_names_each_row_warned_spacing_and_case_ignored(tmp_path: Path) 
         ("B7", "did you mean 'Alice Ng'? fix the spelling or add the contact"),
         ("B8", "fix the spelling or add the contact"),
     ]
-
-
-def test_name_keys_agree_with_folding_one_by_one() -> None:
-    rng = random.Random(7)
-    pieces = ["ann", "LEE", "ann", "LEE", " ", "  ", "\t", "\n", "\u00a0", "\u3000", "ß", "İ", "\u200b", "Σ", "-", "é"]
-    for trial in range(500):
-        names = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(0, 60))]
-        if trial % 10 == 0 and names:
-            names[rng.randrange(len(names))] += "x\x00y"  # NUL, the joining character, in a name
-        assert _name_keys(names) == [_name_key(name) for name in names], names
-    regular = [f"Person {i} Lee" for i in range(100)]
-    assert _name_keys([*regular, " Ann", "Bob ", "Cy  Li", "Di\tLo"]) == [
-        *(f"person {i} lee" for i in range(100)), "ann", "bob", "cy li", "di lo"]
-
-
-@pytest.mark.parametrize("dense", [True, False])
-def test_close_names_agree_with_difflib(dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not dense:
-        monkeypatch.setattr(_CloseNames, "DENSE_CELLS", 0)
-    rng = random.Random(3)
-    letters = "aabcdeeilmnorstuyzéß李 -"
-    names = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(1, 14))) for _ in range(300)})
-    names += ["Ann " * 80, "Anne-Marie O'Neil"]  # a name longer than 255 characters
-    index = _CloseNames(names, cutoff=0.6)
-    assert (index.table is not None) == dense
-    for word in [*rng.sample(names, 40), "Ann " * 79, "", "zzz", *("".join(rng.choice(letters) for _ in range(9))
-                                                               for _ in range(60))]:
-        expected = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-        assert index.closest(word) == (expected[0] if expected else None), word
 
 
 # --------------------------------------------------------------------------- error cells and tables
@@ -333,8 +299,17 @@ def _random_tracker(path: Path, seed: int) -> Path:
 
 
 def _text(value: Any) -> str | None:
-    """What the reader has always made of one cell of a text column."""
-    return value if type(value) is str and value.strip() else reader._as_text(value)
+    """What a person sees in one cell of a text column: the text as typed (None when blank), a whole
+    number without '.0', TRUE/FALSE, a date as YYYY-MM-DD."""
+    if value is None or (type(value) is str and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -347,9 +322,9 @@ def test_cells_match_a_cell_by_cell_reading(tmp_path: Path, seed: int) -> None:
         grid = workbook.get_sheet_by_name(sheet).to_python()
         typed = [(index, c) for index, c in enumerate(columns) if c.kind != "formula"]
         # A row is data when a typed-in cell holds something (0 and FALSE do, spaces do not) ...
-        filled = [r for r in range(1, len(grid)) if any(reader._text_value(grid[r][i]) is not None for i, _ in typed)]
+        filled = [r for r in range(1, len(grid)) if any(_text(grid[r][i]) is not None for i, _ in typed)]
         # ... and a contact needs a name besides (the others are errors, after the date problems).
-        kept = [r for r in filled if sheet == "Touchpoints" or reader._text_value(grid[r][0]) is not None]
+        kept = [r for r in filled if sheet == "Touchpoints" or _text(grid[r][0]) is not None]
         assert frame["row"].tolist() == [r + 1 for r in kept]
         expected_problems = []
         for index, column in typed:
@@ -366,31 +341,6 @@ def test_cells_match_a_cell_by_cell_reading(tmp_path: Path, seed: int) -> None:
         assert date_problems == expected_problems
 
 
-def test_a_very_wide_sheet_reads_as_a_narrow_one(tmp_path: Path) -> None:
-    # Past CODED_WIDTH columns a sheet is not coded row by row while it is read, but column by column.
-    narrow = _random_tracker(tmp_path / "narrow.xlsx", 11)
-    workbook = openpyxl.load_workbook(narrow)
-    for sheet in workbook:
-        for column in range(sheet.max_column + 1, reader.CODED_WIDTH + 10):
-            sheet.cell(row=1, column=column, value=f"Extra {column}")
-            sheet.cell(row=3, column=column, value=column % 3 or True)
-    workbook.save(tmp_path / "wide.xlsx")
-    wide = _with_spaces(tmp_path / "wide.xlsx")
-    assert len(CalamineWorkbook.from_path(str(wide)).get_sheet_by_name("Contacts").to_python()[0]) > reader.CODED_WIDTH
-    _same(read_tracker(narrow), read_tracker(wide))
-
-
-# --------------------------------------------------------------------------- two phases, threads
-
-
-def _same(one: reader.Tracker, two: reader.Tracker) -> None:
-    pd.testing.assert_frame_equal(one.contacts, two.contacts, check_dtype=True, check_exact=True)
-    pd.testing.assert_frame_equal(one.touchpoints, two.touchpoints, check_dtype=True, check_exact=True)
-    assert one.problems == two.problems
-    assert (one.student, one.institution, one.contacts_sheet, one.touchpoints_sheet) == (
-        two.student, two.institution, two.contacts_sheet, two.touchpoints_sheet)
-
-
 def _sample(tmp_path: Path) -> Path:
     return write_tracker(
         tmp_path / "t.xlsx",
@@ -400,28 +350,10 @@ def _sample(tmp_path: Path) -> Path:
     )
 
 
-def test_two_phases_threads_and_background_read_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _sample(tmp_path)
-    one = read_tracker(path)
-    assert one.student == "Jo" and [p.cell for p in one.problems] == ["J3", "A3", "B3", "D4"]
-    _same(one, shape_tracker(load_grids(path, Config())))
-    _same(one, shape_tracker(start_reading(path).result()))
-    monkeypatch.setattr(reader, "THREADED_BYTES", 0)
-    monkeypatch.setattr(reader, "_cpus", lambda: 2)
-    threaded = []
-    parse = reader._parse_in_two_threads
-    monkeypatch.setattr(reader, "_parse_in_two_threads", lambda *args: threaded.append(1) or parse(*args))
-    _same(one, read_tracker(path))
-    _same(one, shape_tracker(start_reading(path, Config()).result()))
-    assert len(threaded) == 2
-
-
-def test_a_raw_tracker_is_shaped_once(tmp_path: Path) -> None:
-    raw = load_grids(_sample(tmp_path))
-    shape_tracker(raw)
-    assert raw.contacts is None and raw.touchpoints is None
-    with pytest.raises(ValueError, match="already been shaped"):
-        shape_tracker(raw)
+def test_the_sample_problems_in_reading_order(tmp_path: Path) -> None:
+    tracker = read_tracker(_sample(tmp_path))
+    assert tracker.student == "Jo"
+    assert [p.cell for p in tracker.problems] == ["K3", "A3", "B3", "D4"]
 
 
 def _damage(path: Path, part: str, cell: bytes) -> Path:
@@ -435,64 +367,20 @@ def _damage(path: Path, part: str, cell: bytes) -> Path:
     return damaged
 
 
-@pytest.mark.parametrize("threaded", [False, True])
 @pytest.mark.parametrize("sheet", ["sheet2", "sheet3"])  # Contacts, Touchpoints (Start Here is sheet1)
-def test_damaged_cells_raise_the_same_message_with_or_without_threads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threaded: bool, sheet: str
-) -> None:
+def test_damaged_cells_are_one_line(tmp_path: Path, sheet: str) -> None:
     path = _damage(_sample(tmp_path), f"xl/worksheets/{sheet}.xml", b'<c r="A2" t="n"><v>abc</v></c>')
-    monkeypatch.setattr(reader, "THREADED_BYTES", 0 if threaded else 1 << 62)
-    monkeypatch.setattr(reader, "_cpus", lambda: 2)
-    message = f"{path}: is damaged or incomplete (Parse float error: invalid float literal); " \
-              "open it in Excel or LibreOffice and save a new copy"
     with pytest.raises(UnreadableWorkbook) as raised:
         read_tracker(path)
-    assert str(raised.value) == message
-    with pytest.raises(UnreadableWorkbook) as raised:
-        start_reading(path).result()
-    assert str(raised.value) == message
+    assert str(raised.value) == (f"{path}: is damaged or incomplete (Parse float error: invalid float literal); "
+                                 "open it in Excel or LibreOffice and save a new copy")
 
 
-def test_both_sheets_damaged_reports_contacts_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_sheets_damaged_reports_contacts_first(tmp_path: Path) -> None:
     path = _damage(_sample(tmp_path), "xl/worksheets/sheet3.xml", b'<c r="A2" t="s"><v>999</v></c>')
     path = _damage(path, "xl/worksheets/sheet2.xml", b'<c r="A2" t="n"><v>abc</v></c>')
-    monkeypatch.setattr(reader, "_cpus", lambda: 2)
-    for threshold in (0, 1 << 62):
-        monkeypatch.setattr(reader, "THREADED_BYTES", threshold)
-        with pytest.raises(UnreadableWorkbook, match="Parse float error"):
-            read_tracker(path)
-
-
-def test_reading_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
-    path = _sample(tmp_path)
-    assert gc.isenabled()
-    read_tracker(path)
-    assert gc.isenabled()
-    gc.disable()
-    try:
+    with pytest.raises(UnreadableWorkbook, match="Parse float error"):
         read_tracker(path)
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
-def test_the_first_phase_needs_no_pandas(tmp_path: Path) -> None:
-    path = _sample(tmp_path)
-    code = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "import sheetkit.reader as reader\n"
-        "assert 'pandas' not in sys.modules and 'numpy' not in sys.modules, 'import'\n"
-        f"raw = reader.start_reading(Path({str(path)!r})).result()\n"
-        "assert raw.contacts is not None\n"
-        "assert 'pandas' not in sys.modules, 'load'  # (the workbook guard may use numpy)\n"
-        "tracker = reader.shape_tracker(raw)\n"
-        "print(len(tracker.contacts), len(tracker.touchpoints))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                            env={"PYTHONPATH": str(REPO), "PATH": ""})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["2", "3"]
 
 
 def test_headers_as_the_builder_writes_them() -> None:
@@ -506,3 +394,16 @@ def test_day_first_goes_through_the_distinct_values(tmp_path: Path) -> None:
     assert read_tracker(path).contacts["date_met"].tolist() == [pd.Timestamp("2026-03-04")] * 3
     day_first = read_tracker(path, Config(reading=Reading(day_first=True)))
     assert day_first.contacts["date_met"].tolist() == [pd.Timestamp("2026-04-03")] * 3
+
+
+def test_start_here_gives_student_institution_email_and_offer(tmp_path: Path) -> None:
+    path = write_tracker(tmp_path / "t.xlsx", [contact("Ann")], student="Jo Park")
+    workbook = openpyxl.load_workbook(path)
+    start = workbook["Start Here"]
+    start.append(["Institution", "Northfield"])
+    start.append(["Email", " jo@example.edu "])
+    start.append(["Offer accepted on", "2026-12-01"])
+    workbook.save(path)
+    tracker = read_tracker(path)
+    assert (tracker.student, tracker.institution, tracker.email, tracker.offer_accepted_on) == (
+        "Jo Park", "Northfield", "jo@example.edu", D(2026, 12, 1))

@@ -3,14 +3,20 @@
 A date cell may hold a real date, a date serial (1900 or 1904 system), a
 spreadsheet error such as ``#REF!``, or text typed in one of the common
 forms: ISO ``2026-11-10``, numeric ``11/10/2026`` (month first unless
-day-first is configured; unambiguous when one part is over 12), or with a
-month name ``10 November 2026`` / ``Nov 10, 2026``.
+day-first is configured; unambiguous when one part is over 12), with dots
+``10.11.2026`` (always day first, as everywhere dots are used), or with a
+month name ``10 November 2026`` / ``Nov 10, 2026``, a weekday in front or
+not (``Tue, Nov 10, 2026``). Text pasted from a web page or a mail client
+reads like its plain form: no-break and other spaces, a leading apostrophe
+(Excel's "keep this as text" mark). A date without a year ("Nov 3") is
+refused with a message saying so, never guessed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 #: Dates outside this range are almost certainly typing or date-system mistakes.
@@ -48,8 +54,12 @@ _MONTHS = {
     for name in names
 }
 
+_NUMERIC_NO_YEAR = re.compile(r"^\d{1,2}[/.]\d{1,2}\.?$")
+_NAME_NO_YEAR = re.compile(
+    r"^(?:[a-z]+,? )?(?:(\d{1,2})(?:st|nd|rd|th)?[ -]([a-z]+)\.?|([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?)$"
+)
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$")
-_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+_NUMERIC = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 _DAY_MONTH_YEAR = re.compile(r"^(?:[a-z]+,? )?(\d{1,2})(?:st|nd|rd|th)?[ -]([a-z]+)\.?,?[ -](\d{4})$")
 _MONTH_DAY_YEAR = re.compile(r"^(?:[a-z]+,? )?([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
 
@@ -85,16 +95,30 @@ def parse_date_cell(raw: object, *, date1904: bool = False, day_first: bool = Fa
         return _from_serial(float(raw), date1904)
     if isinstance(raw, (dt.time, dt.timedelta)):
         return DateResult(None, "holds a time of day, not a date; type the date, e.g. 2026-11-10")
-    text = str(raw).strip()
+    text = " ".join(unicodedata.normalize("NFKC", str(raw)).split()).removeprefix("'").strip()
     if not text:
         return BLANK
     if text.upper() in SPREADSHEET_ERRORS:
         return DateResult(None, f"holds the spreadsheet error {text.upper()}; fix the formula or type the date itself")
     parsed = _from_text(text.casefold(), day_first)
+    if parsed is None and _without_year(text.casefold()):
+        return DateResult(None, f"'{_shown(text)}' has no year; type the full date, e.g. 2026-11-10")
     if parsed is None:
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        return DateResult(None, f"'{shown}' is not a date sheetkit understands; type it as YYYY-MM-DD, e.g. 2026-11-10")
+        return DateResult(None, f"'{_shown(text)}' is not a date sheetkit understands; "
+                                "type it as YYYY-MM-DD, e.g. 2026-11-10")
     return parsed
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _without_year(text: str) -> bool:
+    """"Nov 3", "3 November", "11/3": a day and a month and nothing else."""
+    if _NUMERIC_NO_YEAR.match(text):
+        return True
+    match = _NAME_NO_YEAR.match(text)
+    return match is not None and (match[2] or match[3]) in _MONTHS
 
 
 def _plausible(value: dt.date) -> DateResult:
@@ -114,7 +138,8 @@ def _from_serial(serial: float, date1904: bool) -> DateResult:
     if date1904:
         return _plausible(_EPOCH_1904 + dt.timedelta(days=whole))
     if whole == 60:
-        return DateResult(None, "holds 1900-02-29, a day that never existed (an old spreadsheet quirk); type the real date")
+        return DateResult(None, "holds 1900-02-29, a day that never existed (an old spreadsheet quirk); "
+                                "type the real date")
     epoch = _EPOCH_1900_EARLY if whole < 60 else _EPOCH_1900
     return _plausible(epoch + dt.timedelta(days=whole))
 
@@ -123,20 +148,20 @@ def _from_text(text: str, day_first: bool) -> DateResult | None:
     if match := _ISO.match(text):
         return _build(int(match[1]), int(match[2]), int(match[3]), text)
     if match := _NUMERIC.match(text):
-        first, second, year = int(match[1]), int(match[2]), int(match[3])
+        first, separator, second, year = int(match[1]), match[2], int(match[3]), int(match[4])
         if year < 100:
             year += 2000
-        if first > 12 or (day_first and second <= 12):
+        if first > 12 or ((day_first or separator == ".") and second <= 12):
             day, month = first, second
         else:
             month, day = first, second
         return _build(year, month, day, text)
     if match := _DAY_MONTH_YEAR.match(text):
-        month = _MONTHS.get(match[2])
-        return None if month is None else _build(int(match[3]), month, int(match[1]), text)
+        named = _MONTHS.get(match[2])
+        return None if named is None else _build(int(match[3]), named, int(match[1]), text)
     if match := _MONTH_DAY_YEAR.match(text):
-        month = _MONTHS.get(match[1])
-        return None if month is None else _build(int(match[3]), month, int(match[2]), text)
+        named = _MONTHS.get(match[1])
+        return None if named is None else _build(int(match[3]), named, int(match[2]), text)
     return None
 
 
