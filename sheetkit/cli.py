@@ -170,20 +170,6 @@ def xlsx_writer(write: Callable[[IO[bytes]], object]) -> Callable[[IO[bytes]], o
     return copy
 
 
-def report_summary(result: Any) -> str:
-    """'3 overdue, 2 due this week, response rate 43% (12 of 28 sent)' for the stderr summary."""
-    from sheetkit.render import percent
-
-    this_week = sum(1 for f in result.followups if f.state == "upcoming" and (f.due - result.as_of).days <= 7)
-    stats = result.stats
-    errors = len(result.tracker.errors)
-    problems = f"; {errors} error{'s' if errors != 1 else ''} in the workbook (run sheetkit check)" if errors else ""
-    return (
-        f"{stats['overdue']} overdue, {this_week} due this week, response rate "
-        f"{percent(stats['response_rate'])} ({stats['replied']} of {stats['sent']} sent){problems}"
-    )
-
-
 def say(message: str, quiet: bool = False) -> None:
     """A message for people: stderr, silenced by --quiet; control characters made harmless."""
     if not quiet:
@@ -279,7 +265,7 @@ def report(
                                      output_format=output_format, force=force, inputs=[tracker])
     config = load_config(config_path)
     from sheetkit.render import render_html_to, render_json, write_xlsx
-    from sheetkit.report import build_report
+    from sheetkit.report import build_report, summary_line
 
     result = build_report(tracker, config, as_of)
     if output_format == "xlsx":
@@ -289,7 +275,7 @@ def report(
         where = deliver(destination, as_utf8(lambda stream: render_html_to(result, stream, templates_dir)))
     else:
         where = deliver(destination, as_utf8(lambda stream: stream.write(render_json(result))))
-    say(f"{tracker}: {report_summary(result)}; report: {where}", quiet)
+    say(f"{tracker}: {summary_line(result)}; report: {where}", quiet)
 
 
 @cli.command()

@@ -64,19 +64,16 @@ from pathlib import Path
 from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from typing import IO, Any
 
-import numpy as np
-
 from sheetkit import __version__
 from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
 from sheetkit.model import Tracker
 from sheetkit.output import is_sheetkit_output
-from sheetkit.policy import NAT
 from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
 from sheetkit.report import Report, build_report
 from sheetkit.roster import RosterStudent
-from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED
+from sheetkit.stats import RATE_PARTS, STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED
 
 COHORT_SCHEMA = "sheetkit.cohort/1"
 
@@ -407,13 +404,11 @@ def student_email(tracker: Tracker) -> str | None:
 def summarise_report(report: Report) -> StudentSummary:
     """A student's figures taken from their report: the same numbers `sheetkit report` shows."""
     stats = report.stats
-    engine = report.engine
-    arrays = engine.arrays
-    met = arrays.primary & (arrays.date_met != NAT)
-    thanked = met & (arrays.thanked_on != NAT)
-    within_a_day = thanked & (arrays.thanked_on - arrays.date_met <= engine.policy.thank_you_days)
+    parts = stats[RATE_PARTS]
+    people = [p for p in report.engine.contacts if p.primary]
     oldest_overdue = min((f.due for f in report.by_state("overdue")), default=None)
-    last_activity = _last_activity(np.concatenate([arrays.touch_days, arrays.date_met[arrays.primary]]), report.as_of)
+    days = [t.day for t in report.engine.touches] + [p.date_met for p in people if p.date_met is not None]
+    last_activity = max((day for day in days if day <= report.as_of), default=None)
     status, reason = student_status(stats["contacts"], stats["overdue"], oldest_overdue, last_activity, report.as_of)
     student = report.tracker.student
     return StudentSummary(
@@ -429,29 +424,20 @@ def summarise_report(report: Report) -> StudentSummary:
         response_rate=stats["response_rate"],
         thank_you_rate=stats["thank_you_rate"],
         thank_you_within_1_day_rate=stats["thank_you_within_1_day_rate"],
-        thanked_meetings=int(thanked.sum()),
-        thanked_within_1_day=int(within_a_day.sum()),
-        thank_yous=int((arrays.primary & (arrays.thanked_on != NAT)).sum()),
+        thanked_meetings=parts["thank_you_rate"]["numerator"],
+        thanked_within_1_day=parts["thank_you_within_1_day_rate"]["numerator"],
+        thank_yous=sum(1 for p in people if p.thanked_on is not None),
         overdue=stats["overdue"],
         upcoming=stats["upcoming"],
         oldest_overdue=oldest_overdue,
         last_activity=last_activity,
         status=status,
         reason=reason,
-        workbook_errors=len(report.tracker.errors),
+        workbook_errors=len(report.errors),
         by_channel=_listed_only(stats["response_rate_by_channel"], report.config.list_values("channel")),
         by_purpose=_listed_only(stats["response_rate_by_purpose"], report.config.list_values("purpose")),
         weekly={w["week"]: (w["sent"], w["received"]) for w in stats["weekly_activity"] if w["sent"] or w["received"]},
     )
-
-
-def _last_activity(days: np.ndarray, as_of: dt.date) -> dt.date | None:
-    """The latest of the day numbers on or before ``as_of`` (NaT is the smallest day number, so never chosen)."""
-    days = days[(days != NAT) & (days <= (as_of - _EPOCH).days)]
-    return None if not len(days) else _EPOCH + dt.timedelta(days=int(days.max()))
-
-
-_EPOCH = dt.date(1970, 1, 1)
 
 
 def _listed_only(breakdown: dict[str, dict[str, Any]], allowed: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -37,24 +37,44 @@ from sheetkit.spec import CONTACTS, LISTS, TOUCHPOINTS, SheetSpec, normalize_lab
 
 @dataclass(frozen=True)
 class Policy:
-    """The follow-up policy of DOMAIN.md; every interval in days.
+    """The follow-up policy of DOMAIN.md; every interval in calendar days.
 
-    Calendar days unless ``business_days`` is true, in which case weekends and
-    ``holidays`` are skipped when counting forward.
+    With ``business_days`` true the intervals stay in calendar days and each
+    due date moves to the next working day (no weekend, none of ``holidays``).
     """
 
     thank_you_days: int = 1
     first_follow_up_days: int = 14
-    first_follow_up_opens_days: int = 7
     second_follow_up_days: int = 28
-    second_follow_up_opens_days: int = 14
     keep_in_touch_days: int = 120
+    #: Keep-in-touch interval for a contact whose latest rated reply is Warm.
+    warm_keep_in_touch_days: int = 60
     referrer_update_days: int = 7
     spacing_days: int = 7
     cool_off_unanswered: int = 3
     cool_off_factor: int = 2
     upcoming_days: int = 14
     quick_reply_days: int = 7
+    #: A reply to their Question or Meeting request is due this many days after it.
+    reply_days: int = 1
+    #: An unanswered request to someone not met yet gets a nudge this many days later...
+    nudge_days: int = 7
+    #: ...until this many requests in a row are unanswered: then let it rest.
+    nudge_limit: int = 2
+    #: A job interview's status check, this many days after the thank-you.
+    job_status_check_days: int = 7
+    #: From this many unanswered messages in a row, nothing more is due (suggest Closed or Paused).
+    stop_unanswered: int = 4
+    #: More than this many unanswered messages to one person...
+    badgering_messages: int = 2
+    #: ...within this many days is badgering: a warning.
+    badgering_days: int = 7
+    #: Thank the referrer this many days after first writing to the person they introduced.
+    referrer_thanks_days: int = 2
+    #: After an offer is accepted, everyone who helped gets a note within this many days.
+    offer_thanks_days: int = 7
+    #: A contact is labelled as not replying only once a message has waited this long.
+    fair_wait_days: int = 14
     business_days: bool = False
     holidays: tuple[dt.date, ...] = ()
 
@@ -111,9 +131,7 @@ MAX_DAYS = 1096
 BOUNDS: dict[str, tuple[int, int, str]] = {
     "thank_you_days": (0, MAX_DAYS, "days"),
     "first_follow_up_days": (1, MAX_DAYS, "days"),
-    "first_follow_up_opens_days": (1, MAX_DAYS, "days"),
     "second_follow_up_days": (1, MAX_DAYS, "days"),
-    "second_follow_up_opens_days": (1, MAX_DAYS, "days"),
     "keep_in_touch_days": (1, MAX_DAYS, "days"),
     "warm_keep_in_touch_days": (1, MAX_DAYS, "days"),
     "referrer_update_days": (1, MAX_DAYS, "days"),

@@ -65,9 +65,11 @@ class Followup:
     days_overdue: int
     state: str
     why: str
-    suggested_channel: str
+    #: A channel the student can use with this person; ``None`` when the sheet has no way to reach
+    #: them (``why`` then says what to add).
+    suggested_channel: str | None
     contact_row: int
-    #: For referrer updates: the referred contact the update is about.
+    #: For referrer updates and thanks: the referred contact the message is about.
     about: str | None = None
     #: The other rules this one message also settles (one next step per contact).
     also: tuple[str, ...] = ()

@@ -1,672 +1,823 @@
 """The follow-up engine: from a tracker's tables to what is due, for whom, and why.
 
-It implements the default policy of DOMAIN.md with every interval taken from
-:class:`~sheetkit.config.Policy`:
+It implements DOMAIN.md's policy ("Default follow-up policy" and "Reading the
+relationship") with every interval taken from :class:`~sheetkit.config.Policy`
+and every rule's wording from :data:`~sheetkit.rules.RULE_TABLE`. The code is
+plain Python: touchpoints are grouped by contact once, then each contact is
+worked out on its own, the way an adviser would read their row (a student has
+tens to hundreds of contacts; 100,000 take a couple of seconds).
 
-* **thank-you** — due ``thank_you_days`` after the meeting, until an outgoing
-  touchpoint with purpose Thank-you on or after the meeting date, or a date in
-  Thank-you sent.
-* **first-follow-up** — due ``first_follow_up_days`` after the thank-you,
-  until any outgoing touchpoint after it.
-* **second-follow-up** — due ``second_follow_up_days`` after the first
-  follow-up, until any outgoing touchpoint after that.
-* **keep-in-touch** — due ``keep_in_touch_days`` after the last outgoing
-  touch; doubled (``cool_off_factor``) for a contact in cool-off: the last
-  ``cool_off_unanswered`` outgoing touches got no reply, or every rated reply
-  was Brief. A contact without a meeting date but with outgoing touches is
-  on this rule alone.
-* **spacing** — no cadence date falls within ``spacing_days`` of the last
-  outgoing touch.
-* **agreed-date** — due on the date the contact named, until any touchpoint
-  in either direction on or after it. When it is no later than the cadence
-  date it replaces the cadence item; otherwise both are listed.
-* **referrer-update** — due ``referrer_update_days`` after the meeting with a
-  referred contact, on the referrer, until an outgoing touch to the referrer
-  on or after that meeting.
-* **closed** — Status Paused, Closed or Do not contact: nothing is due.
+Words used below:
 
-An outgoing touchpoint counts as **replied** when Got reply is Yes, or when a
-Received touchpoint from the same contact is dated on or after it and before
-the contact's next later-dated outgoing touch. The workbook's own formulas
-implement the same definitions (all but cool-off and referrer updates).
-
-The work is vectorised: contacts become integer codes, touchpoints are sorted
-once by (contact, date), and every per-contact fact is a numpy reduction or a
-binary search over that order. There is no Python loop over touchpoints, and
-few enough array operations that a 100-contact tracker costs about a
-millisecond (pandas' group-bys cost a fraction of a millisecond each in
-overhead alone, which dominated small trackers and a cohort of them).
+* a **message** is a touchpoint that is not a meeting; a **meeting** is a
+  touchpoint with Purpose Meeting or one in person or on a video call (thanks
+  said there is not the thank-you note, and it does not count for spacing);
+* an outgoing message is **replied** when Got reply is Yes, or when a Received
+  touchpoint from the same contact is dated on or after it and before the
+  contact's next later-dated outgoing touch;
+* an outgoing message is an **answer** (not a follow-up) when the contact's
+  previous message was theirs, received at most ``spacing_days`` before.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from dataclasses import dataclass
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sheetkit.config import Policy
+from sheetkit.errors import Problem
 from sheetkit.model import Followup, Tracker
-from sheetkit.spec import CLOSED_STATUSES
-
-#: The forms a follow-up can take, in the order they are suggested.
-CHANNEL_ROTATION: tuple[str, ...] = (
-    "Email",
-    "Handwritten card",
-    "LinkedIn",
-    "Phone call",
-    "Voicemail",
-    "Text message",
+from sheetkit.rules import JOB_INTERVIEW_CHANNELS, RULE_TABLE, days
+from sheetkit.spec import (
+    CONTACT_COLUMNS,
+    CONTACTS_SHEET,
+    STATES,
+    TOUCHPOINT_COLUMNS,
+    TOUCHPOINTS_SHEET,
+    column_letter,
 )
 
+#: "Switch it up": card -> email -> voicemail -> LinkedIn -> call (then text), round again; each follow-up takes
+#: the next usable channel after the one used before it.
+CHANNEL_ROTATION: tuple[str, ...] = ("Handwritten card", "Email", "Voicemail", "LinkedIn", "Phone call", "Text message")
+#: What a channel needs in the contact's row to be usable.
+CHANNEL_NEEDS: dict[str, str] = {
+    "Email": "email",
+    "Phone call": "phone",
+    "Voicemail": "phone",
+    "Text message": "phone",
+    "LinkedIn": "linkedin",
+}
+PHONE_CHANNELS = frozenset({"Phone call", "Voicemail"})
+MEETING_CHANNELS = frozenset({"In person", "Video call"})
+MEETING_PURPOSE = "Meeting"
+#: Their messages that put a reply due.
+ASKING_PURPOSES = frozenset({"Question", "Meeting request"})
+#: Messages that expect no answer (shown as "no reply expected", never cool a warm contact off).
+ONE_WAY_PURPOSES = frozenset({"Thank-you", "Update", "Article or resource", "Referral update"})
+JOB_INTERVIEW = "Job interview"
+#: The rules that wait while an agreed date is pending.
+CADENCE_RULES = frozenset({"first-follow-up", "second-follow-up", "keep-in-touch", "nudge"})
 WARMTH_LEVELS: tuple[str, ...] = ("Booster", "Obligate", "Curmudgeon", "unknown")
+NO_CHANNEL_HINT = "add an email address, phone number or LinkedIn profile to reach them"
+#: Unanswered messages (each given a fair wait) before a contact counts as not replying.
+_SILENT_AFTER = 2
+_RULE_ORDER = {name: i for i, name in enumerate(("reply", "agreed-date", "offer-thanks", *RULE_TABLE))}
 
 
-@dataclass
-class EngineArrays:
-    """The engine's working columns as numpy arrays, for statistics without pandas' per-call overhead.
+@dataclass(slots=True)
+class Touch:
+    """One counted touchpoint: a known contact, dated on or before the report's as-of date."""
 
-    Per contact row: ``primary``, ``codes`` (one code per folded name), ``date_met`` and
-    ``thanked_on`` (int64 day numbers, :data:`NAT` when blank), ``how_met``, ``name``,
-    ``referrer_code`` (code of the referrer, -1 if none), ``gone_quiet``, ``warmth``;
-    ``first_row`` maps a code to its first row. Per outgoing touchpoint (the rows
-    of ``Engine.sends``): ``send_*``. Per counted touchpoint: ``touch_*``.
-    """
+    row: int
+    day: dt.date
+    sent: bool
+    channel: str | None
+    purpose: str | None
+    quality: str | None
+    got_reply: bool
+    reply_date: dt.date | None
+    #: Purpose Meeting, or in person / on a video call: a meeting, not a message.
+    meeting: bool
+    #: Index (in :attr:`Engine.contacts`) of the contact it belongs to.
+    owner: int = -1
+    replied: bool = False
+    reply_on: dt.date | None = None
+    #: An outgoing message answering theirs: not a follow-up.
+    answer: bool = False
 
-    primary: np.ndarray
-    codes: np.ndarray
-    first_row: np.ndarray
-    date_met: np.ndarray
-    thanked_on: np.ndarray
-    how_met: np.ndarray
-    name: np.ndarray
-    referrer_code: np.ndarray
-    gone_quiet: np.ndarray
-    warmth: np.ndarray
-    send_codes: np.ndarray
-    send_replied: np.ndarray
-    send_channel: np.ndarray
-    send_purpose: np.ndarray
-    send_days_to_reply: np.ndarray
-    touch_days: np.ndarray
-    touch_sent: np.ndarray
-    touch_received: np.ndarray
+    @property
+    def outgoing(self) -> bool:
+        """A message the student sent (meetings are not messages)."""
+        return self.sent and not self.meeting
+
+    @property
+    def days_to_reply(self) -> int | None:
+        return (self.reply_on - self.day).days if self.reply_on is not None and self.reply_on >= self.day else None
+
+
+@dataclass(slots=True)
+class Deadline:
+    """A rule that came due in the past (or was done early): for the on-time figure."""
+
+    rule: str
+    due: dt.date
+    done_on: dt.date | None
+
+
+@dataclass(slots=True)
+class ContactFacts:
+    """What the engine found for one Contacts row (sheet order); duplicates of a name share the first row's facts."""
+
+    name: str
+    organization: str | None
+    status: str
+    row: int
+    key: str | None
+    primary: bool
+    how_met: str | None
+    #: Date met as typed (shown in the report).
+    date_met: dt.date | None
+    #: Date met as the engine counts it: blank when it cannot be right (more than a year ahead).
+    met_on: dt.date | None = None
+    thank_you_sent: dt.date | None = None
+    agreed_next: dt.date | None = None
+    email: str | None = None
+    phone: str | None = None
+    linkedin: str | None = None
+    best_way: str | None = None
+    #: Index of the referrer's row in :attr:`Engine.contacts`, if any.
+    referrer: int | None = None
+    touches: list[Touch] = field(default_factory=list)
+    #: The messages the student sent (meetings left out), by date.
+    outgoing: list[Touch] = field(default_factory=list)
+    #: They have sent a Question or Meeting request (a reply may be due).
+    asked: bool = False
+    meetings: list[dt.date] = field(default_factory=list)
+    thanked_on: dt.date | None = None
+    #: The date the thank-you for the latest meeting fell (falls) due.
+    thank_you_due: dt.date | None = None
+    last_outgoing: dt.date | None = None
+    last_reply: dt.date | None = None
+    last_channel: str | None = None
+    sent: int = 0
+    replies: int = 0
+    latest_quality: str | None = None
+    warmth: str = "unknown"
+    gone_quiet: bool = False
+    cool_off: bool = False
+    #: Nothing more is due: four unanswered messages in a row, or two unanswered requests to someone not met.
+    resting: bool = False
+    #: What the report advises about the contact as a whole (let it rest, mark Closed or Paused).
+    advice: str | None = None
+    next_due: dt.date | None = None
+    next_rule: str | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.split() else self.name
+
+    @property
+    def open(self) -> bool:
+        """Anything at all may be due: Active and not resting."""
+        return self.status not in ("Paused", "Closed", "Do not contact") and not self.resting
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A note about a contact as a whole (no follow-up row): "let it rest", "mark Closed or Paused"."""
+
+    contact: str
+    contact_row: int
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"contact": self.contact, "contact_row": self.contact_row, "advice": self.text}
 
 
 @dataclass
 class Engine:
     """The result of running the policy over a tracker.
 
-    ``followups`` is sorted overdue-first (most overdue first), then by due
-    date. ``contacts`` is the per-contact summary (one row per contact, in
-    sheet order); ``sends`` holds the outgoing touchpoints with ``replied``,
-    ``reply_on`` and ``days_to_reply``.
+    ``followups``: at most one per contact, overdue first (most overdue first),
+    then by due date. ``contacts``: one :class:`ContactFacts` per Contacts row,
+    sheet order. ``touches``: the counted touchpoints by date (sheet order
+    within a day); ``touchpoints`` the same rows as a DataFrame, in sheet
+    order. ``problems``: what the engine found wrong with dates and habits
+    (future dates, badgering...).
     """
 
     as_of: dt.date
     policy: Policy
     followups: list[Followup]
-    contacts: pd.DataFrame
-    sends: pd.DataFrame
+    contacts: list[ContactFacts]
+    touches: list[Touch]
     touchpoints: pd.DataFrame
-    arrays: EngineArrays
+    problems: list[Problem]
+    advice: list[Advice]
+
+    @property
+    def sends(self) -> list[Touch]:
+        """Every counted outgoing touchpoint (meetings included, as the response rate always counted them)."""
+        return [t for t in self.touches if t.sent]
 
 
-
-#: Dates are int64 day numbers (days since 1970-01-01) inside the engine; NaT is the smallest int64.
-NAT = np.iinfo(np.int64).min
-_BIG = np.iinfo(np.int64).max
-#: (contact code, day) pairs are packed into one sortable int64: code * _SPAN + (day - _DAY0).
-_DAY0 = -1_000_000  # before 0001-01-01 (day -719,162)
-_SPAN = 4_000_000  # more than the days from _DAY0 to 9999-12-31 (day 2,932,896)
-
-
-def _days(series: pd.Series) -> np.ndarray:
-    """A datetime column as int64 day numbers, NaT as :data:`NAT`."""
-    return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").view(np.int64)
-
-
-def _stamps(days: np.ndarray) -> np.ndarray:
-    """Day numbers back to ``datetime64[ns]`` (NaT stays NaT)."""
-    return days.view("datetime64[D]").astype("datetime64[ns]")
-
-
-class _Calendar:
-    """Adds policy days to dates, in calendar or business days (the sheet's WORKDAY)."""
+class Calendar:
+    """Due dates from intervals: calendar days, moved to the next working day when ``business_days`` is on."""
 
     def __init__(self, policy: Policy) -> None:
         self.business = policy.business_days
-        self.holidays = np.array(policy.holidays, dtype="datetime64[D]")
+        self.holidays = frozenset(policy.holidays)
 
-    def add(self, days: np.ndarray, offset: int | np.ndarray) -> np.ndarray:
-        missing = days == NAT
-        offset = np.asarray(offset, dtype=np.int64)
-        if self.business:
-            safe = np.where(missing, np.int64(10_959), days).view("datetime64[D]")  # 2000-01-03, a Monday
-            shifted = np.busday_offset(safe, offset, roll="backward", holidays=self.holidays).view(np.int64)
-            # WORKDAY(start, 0) is the start itself, even on a weekend.
-            shifted = np.where(offset == 0, safe.view(np.int64), shifted)
-        else:
-            shifted = days + offset
-        return np.where(missing, NAT, shifted)
+    def after(self, day: dt.date, count: int) -> dt.date:
+        later = day + dt.timedelta(days=count)
+        return self.weekday(later) if self.business else later
 
+    def working(self, day: dt.date) -> dt.date:
+        """``day`` itself, or with business days on, the next day that is no weekend or holiday."""
+        return self.weekday(day) if self.business else day
 
-class _Events:
-    """Events (touchpoints) sorted by (contact code, day, sheet order), for per-contact reductions.
-
-    ``index`` maps sorted position -> position in the unsorted arrays it was built from.
-    """
-
-    def __init__(self, codes: np.ndarray, days: np.ndarray, contacts: int) -> None:
-        self.index = np.lexsort((days, codes))
-        self.codes = codes[self.index]
-        self.days = days[self.index]
-        self.keys = self.codes * _SPAN + (self.days - _DAY0)
-        self.contacts = contacts
-        counts = np.bincount(self.codes, minlength=contacts)
-        self.ends = np.cumsum(counts)
-        self.starts = self.ends - counts
-
-    def take(self, values: np.ndarray) -> np.ndarray:
-        return values[self.index]
-
-    def first_after(self, bounds: np.ndarray, inclusive: bool) -> np.ndarray:
-        """Per contact, the earliest event day on/after (``inclusive``) or after its bound; NaT if none."""
-        result = np.full(self.contacts, NAT, dtype=np.int64)
-        codes = np.flatnonzero(bounds != NAT)
-        if not len(codes) or not len(self.keys):
-            return result
-        wanted = codes * _SPAN + (bounds[codes] - _DAY0)
-        found = np.searchsorted(self.keys, wanted, side="left" if inclusive else "right")
-        hit = found < self.ends[codes]
-        result[codes[hit]] = self.days[found[hit]]
-        return result
-
-    def last_of_each(self, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, sorted positions) of each contact's last event (among ``mask``)."""
-        return self._edge(mask, last=True)
-
-    def first_of_each(self, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        return self._edge(mask, last=False)
-
-    def _edge(self, mask: np.ndarray | None, last: bool) -> tuple[np.ndarray, np.ndarray]:
-        positions = np.arange(len(self.codes)) if mask is None else np.flatnonzero(mask)
-        codes = self.codes[positions]
-        if last:
-            edge = np.ones(len(codes), dtype=bool)
-            edge[:-1] = codes[1:] != codes[:-1]
-        else:
-            edge = np.ones(len(codes), dtype=bool)
-            edge[1:] = codes[1:] != codes[:-1]
-        return codes[edge], positions[edge]
-
-    def min_day(self, mask: np.ndarray | None = None) -> np.ndarray:
-        codes, positions = self.first_of_each(mask)
-        return _spread(self.contacts, codes, self.days[positions], NAT)
-
-    def max_day(self, mask: np.ndarray | None = None) -> np.ndarray:
-        codes, positions = self.last_of_each(mask)
-        return _spread(self.contacts, codes, self.days[positions], NAT)
-
-    def count(self, mask: np.ndarray | None = None) -> np.ndarray:
-        codes = self.codes if mask is None else self.codes[mask]
-        return np.bincount(codes, minlength=self.contacts)
+    def weekday(self, day: dt.date) -> dt.date:
+        """The next day (``day`` included) off the weekend, and off the holidays with business days on."""
+        while day.weekday() >= 5 or (self.business and day in self.holidays):
+            day += dt.timedelta(days=1)
+        return day
 
 
-def _spread(size: int, codes: np.ndarray, values: np.ndarray, fill: Any) -> np.ndarray:
-    """An array of ``size`` with ``values`` at ``codes`` and ``fill`` elsewhere."""
-    dtype = object if fill is None else values.dtype
-    result = np.full(size, fill, dtype=dtype)
-    result[codes] = values
-    return result
+@dataclass
+class _Item:
+    """A rule due for one contact, before the one-next-step choice."""
+
+    rule: str
+    due: dt.date
+    why: str
+    about: str | None = None
+    #: Channels that suit this item, best first (falls back to any usable channel).
+    channels: tuple[str, ...] = ()
+    #: The rotation continues after this channel (``after_last``: after the last one used with them)...
+    after: str | None = None
+    after_last: bool = True
+    #: ...and skips these while another is usable ("in another form").
+    avoid: frozenset[str | None] = frozenset()
+    #: Ordering of offer-thanks notes: the referral chain first.
+    rank: int = 0
 
 
-def _text(series: pd.Series) -> np.ndarray:
-    """An object column with pandas' missing values (NaN) as None."""
-    values = series.to_numpy(dtype=object)
+def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
+    """Work out the one next step per contact in ``tracker`` as of ``as_of``."""
+    calendar = Calendar(policy)
+    problems: list[Problem] = []
+    people = _contacts(tracker, as_of, problems)
+    index = {p.key: i for i, p in enumerate(people) if p.primary}
+    touches, frame = _touches(tracker, index, as_of, problems)
+    for touch in touches:
+        people[touch.owner].touches.append(touch)  # in date order already
+    items: dict[int, list[_Item]] = defaultdict(list)
+    for i, person in enumerate(people):
+        if person.primary:
+            _read_relationship(person, policy, as_of)
+            items[i].extend(_own_items(person, policy, calendar, as_of))
+            _warn_badgering(person, tracker, policy, problems)
+    _referral_items(people, items, calendar, policy, as_of)
+    _offer_items(people, items, tracker.offer_accepted_on, as_of, calendar, policy)
+    ranked: list[tuple[int, Followup]] = []
+    for i, pending in items.items():
+        person = people[i]
+        eligible = pending if person.open else [
+            item for item in pending if item.rule == "agreed-date" and person.status == "Paused" and not person.resting]
+        if eligible:
+            ranked.append(_next_step(person, eligible, as_of, policy, calendar))
+    ranked.sort(key=lambda pair: (STATES.index(pair[1].state), -pair[1].days_overdue, pair[1].due, pair[0],
+                                  pair[1].contact_row))
+    followups = [followup for _, followup in ranked]
+    for i, person in enumerate(people):
+        if not person.primary and person.key in index:
+            people[i] = _copy_facts(people[index[person.key]], person)
+    advice = [Advice(p.name, p.row, p.advice) for p in people if p.primary and p.advice]
+    return Engine(as_of=as_of, policy=policy, followups=followups, contacts=people, touches=touches,
+                  touchpoints=frame, problems=problems, advice=advice)
+
+
+# ---- reading the tables ------------------------------------------------------------------
+
+
+def _values(frame: pd.DataFrame, key: str) -> list[Any]:
+    """A column as Python values, blanks (NaN, empty text) as None; a missing column as all None."""
+    if key not in frame:
+        return [None] * len(frame)
+    values = frame[key].to_numpy(dtype=object)
     missing = pd.isna(values)
     if missing.any():
         values = values.copy()
         values[missing] = None
-    return values
+    return [value or None for value in values.tolist()]
 
 
-def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
-    """Work out every follow-up due in ``tracker`` as of ``as_of``."""
-    calendar = _Calendar(policy)
-    contacts = tracker.contacts
-    keys = contacts["key"].to_numpy(dtype=object)
-    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
-    codes = codes.astype(np.int64)
-    size = len(uniques)
-    # Each contact name counts once: touchpoints belong to the first row with that name.
-    first_row = np.zeros(size, dtype=np.int64)
-    first_row[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    primary = np.zeros(len(codes), dtype=bool)
-    primary[first_row] = True
-
-    index = pd.Index(uniques)
-    all_touches = tracker.touchpoints
-    touch_codes = index.get_indexer(all_touches["contact_key"].to_numpy(dtype=object)).astype(np.int64)
-    touch_days = _days(all_touches["date"])
-    valid = (touch_codes >= 0) & (touch_days != NAT)
-    touches = all_touches[valid] if not valid.all() else all_touches.copy()
-    t = _Touches(touches, touch_codes[valid], touch_days[valid])
-    sends, send = _sends_with_replies(t, size)
-    facts = _contact_facts(contacts, first_row, t, send, size, policy)
-
-    row = {name: values[codes] for name, values in facts.items()}
-    row["date_met"] = _days(contacts["date_met"])
-    row["agreed_next"] = _days(contacts["agreed_next"])
-    row["status"] = contacts["status"].to_numpy(dtype=object)
-    row["primary"] = primary
-    row["referrer_code"] = index.get_indexer(contacts["referred_by_key"].to_numpy(dtype=object)).astype(np.int64)
-    cadence = _cadence(row, policy, calendar)
-    row.update(cadence)
-    row["warmth"] = _warmth(row, policy)
-    open_rows = primary & ~np.isin(row["status"], list(CLOSED_STATUSES))
-    items = _items(row, open_rows, codes, first_row, contacts, policy, calendar)
-    next_due, next_rule = _next_due(items, codes, size)
-
-    columns: dict[str, Any] = {"primary": primary}
-    for name in _FACT_COLUMNS:
-        values = row[name]
-        columns[name] = _stamps(values) if name in _DATE_FACTS else values
-    columns["cadence_rule"] = row["cadence_rule"]
-    columns["cadence_due"] = _stamps(row["cadence_due"])
-    columns["spaced"] = row["spaced"]
-    columns["warmth"] = row["warmth"]
-    columns["next_due"] = _stamps(next_due[codes])
-    columns["next_rule"] = next_rule[codes]
-    out = pd.concat([contacts, pd.DataFrame(columns, index=contacts.index)], axis=1)
-    followups = _followups(items, row, first_row, contacts, as_of, policy)
-    arrays = EngineArrays(
-        primary=primary, codes=codes, first_row=first_row, date_met=row["date_met"], thanked_on=row["thanked_on"],
-        how_met=_text(contacts["how_met"]), name=contacts["name"].to_numpy(dtype=object),
-        referrer_code=row["referrer_code"], gone_quiet=row["gone_quiet"], warmth=row["warmth"],
-        send_codes=send.codes, send_replied=send.replied, send_channel=send.channel,
-        send_purpose=_text(sends["purpose"]), send_days_to_reply=send.days_to_reply,
-        touch_days=t.days, touch_sent=t.sent, touch_received=t.received,
-    )
-    return Engine(as_of=as_of, policy=policy, followups=followups, contacts=out, sends=sends, touchpoints=touches,
-                  arrays=arrays)
+def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
+    if key not in frame:
+        return [None] * len(frame)
+    return frame[key].to_numpy(dtype="datetime64[D]").astype(object).tolist()
 
 
-@dataclass
-class _Touches:
-    """The counted touchpoints (a known contact and a date) as arrays, in sheet order."""
-
-    frame: pd.DataFrame
-    codes: np.ndarray
-    days: np.ndarray
-
-    def __post_init__(self) -> None:
-        self.direction = self.frame["direction"].to_numpy(dtype=object)
-        self.sent = self.direction == "Sent"
-        self.received = self.direction == "Received"
+_LETTERS = {id(columns): {column.key: column_letter(i + 1) for i, column in enumerate(columns)}
+            for columns in (CONTACT_COLUMNS, TOUCHPOINT_COLUMNS)}
 
 
-@dataclass
-class _Sends:
-    """The outgoing touchpoints as arrays (sheet order) and sorted per contact."""
-
-    codes: np.ndarray
-    days: np.ndarray
-    replied: np.ndarray
-    reply_on: np.ndarray
-    days_to_reply: np.ndarray
-    channel: np.ndarray
-    purpose: np.ndarray
-    events: _Events
+def _cell(columns: tuple[Any, ...], key: str, row: int) -> str:
+    """The A1 address of ``key``'s column in ``row`` (the contract's column order)."""
+    return f"{_LETTERS[id(columns)][key]}{row}"
 
 
-def _sends_with_replies(t: _Touches, size: int) -> tuple[pd.DataFrame, _Sends]:
-    """Outgoing touchpoints with whether, when and how fast they were answered.
+def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list[ContactFacts]:
+    frame = tracker.contacts
+    sheet = tracker.contacts_sheet or CONTACTS_SHEET
+    rows = [int(r) for r in frame["row"].tolist()] if len(frame) else []
+    keys = _values(frame, "key")
+    people: list[ContactFacts] = []
+    seen: set[Any] = set()
+    too_far = as_of + dt.timedelta(days=365)
+    for row, key, name, organization, status, how_met, date_met, thank_you_sent, agreed_next, email, phone, \
+            linkedin, best_way, referred_by in zip(
+            rows, keys, _values(frame, "name"), _values(frame, "organization"), _values(frame, "status"),
+            _values(frame, "how_met"), _dates(frame, "date_met"), _dates(frame, "thank_you_sent"),
+            _dates(frame, "agreed_next"), _values(frame, "email"), _values(frame, "phone"),
+            _values(frame, "linkedin"), _values(frame, "best_way"), _values(frame, "referred_by")):
+        met_on = date_met
+        if date_met is not None and date_met > too_far:
+            met_on = None
+            problems.append(Problem("error", sheet, _cell(CONTACT_COLUMNS, "date_met", row),
+                                    f"Date met {date_met.isoformat()} is more than a year after {as_of.isoformat()}; "
+                                    "check the year (it is left out until fixed)"))
+        if how_met == "Referral" and referred_by is None:
+            problems.append(Problem("warning", sheet, _cell(CONTACT_COLUMNS, "referred_by", row),
+                                    "How we met is Referral but Referred by is blank; type who introduced you, "
+                                    "so they can be thanked and kept up to date"))
+        people.append(ContactFacts(
+            name=str(name), organization=organization, status=status or "Active", row=row, key=key,
+            primary=key not in seen, how_met=how_met, date_met=date_met, met_on=met_on, thank_you_sent=thank_you_sent,
+            agreed_next=agreed_next, email=email, phone=phone,
+            linkedin=linkedin, best_way=best_way,
+        ))
+        seen.add(key)
+    index = {p.key: i for i, p in enumerate(people) if p.primary}
+    for person, referrer_key in zip(people, _values(frame, "referred_by_key")):
+        referrer = index.get(referrer_key) if referrer_key is not None else None
+        if referrer is not None and people[referrer].key != person.key:
+            person.referrer = referrer
+    return people
 
-    A Received touchpoint answers the contact's latest outgoing day on or before it
-    (an as-of match); each outgoing day takes its earliest answer.
+
+def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
+             problems: list[Problem]) -> tuple[list[Touch], pd.DataFrame]:
+    """The counted touchpoints, by date (sheet order within a day), and the same rows in sheet order.
+
+    A touchpoint or reply dated after ``as_of`` has not happened yet: a warning, and it counts for nothing.
     """
-    position = np.flatnonzero(t.sent)
-    codes, days = t.codes[position], t.days[position]
-    frame = t.frame.iloc[position]
-    answered = np.full(len(position), NAT, dtype=np.int64)
-    received = np.flatnonzero(t.received)
-    if len(received) and len(position):
-        sent_keys = np.unique(codes * _SPAN + (days - _DAY0))
-        received_keys = t.codes[received] * _SPAN + (t.days[received] - _DAY0)
-        match = np.searchsorted(sent_keys, received_keys, side="right") - 1
-        ok = match >= 0
-        ok[ok] = sent_keys[match[ok]] // _SPAN == t.codes[received[ok]]
-        first_answer = np.full(len(sent_keys), _BIG, dtype=np.int64)
-        np.minimum.at(first_answer, match[ok], t.days[received[ok]])
-        first_answer[first_answer == _BIG] = NAT
-        answered = first_answer[np.searchsorted(sent_keys, codes * _SPAN + (days - _DAY0))]
-    replied = (frame["got_reply"].to_numpy(dtype=object) == "Yes") | (answered != NAT)
-    reply_date = _days(frame["reply_date"])
-    reply_on = np.where(reply_date != NAT, reply_date, answered)
-    reply_on = np.where(replied, reply_on, NAT)
-    delay = (reply_on - days).astype(np.float64)
-    days_to_reply = np.where((reply_on != NAT) & (reply_on >= days), delay, np.nan)
-    sends = frame.assign(answered_on=_stamps(answered), replied=replied, reply_on=_stamps(reply_on),
-                         days_to_reply=days_to_reply)
-    send = _Sends(codes=codes, days=days, replied=replied, reply_on=reply_on, days_to_reply=days_to_reply,
-                  channel=_text(frame["channel"]), purpose=frame["purpose"].to_numpy(dtype=object),
-                  events=_Events(codes, days, size))
-    return sends, send
+    frame = tracker.touchpoints
+    sheet = tracker.touchpoints_sheet or TOUCHPOINTS_SHEET
+    owners = frame["contact_key"].map(index).to_numpy(dtype="float64", na_value=np.nan)
+    days = frame["date"].to_numpy(dtype="datetime64[D]")
+    known = ~np.isnan(owners) & ~np.isnat(days)
+    future = known & (days > np.datetime64(as_of, "D"))
+    for row, day in zip(frame["row"].to_numpy()[future].tolist(), days[future].astype(object).tolist()):
+        problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", row),
+                                f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
+                                "so it counts for nothing until then; check the year"))
+    counted = frame[known & ~future]
+    order = np.argsort(days[known & ~future], kind="stable")
+    by_date = counted.iloc[order]
+    touches: list[Touch] = []
+    for row, owner, day, direction, channel, purpose, got_reply, reply_date, quality in zip(
+            by_date["row"].tolist(), owners[known & ~future][order].astype(int).tolist(), _dates(by_date, "date"),
+            _values(by_date, "direction"), _values(by_date, "channel"), _values(by_date, "purpose"),
+            _values(by_date, "got_reply"), _dates(by_date, "reply_date"), _values(by_date, "reply_quality")):
+        answered = got_reply == "Yes"
+        if reply_date is not None and reply_date > as_of:
+            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
+                                    f"Reply date {reply_date.isoformat()} is after {as_of.isoformat()}: "
+                                    "not counted as a reply until then; check the year"))
+            reply_date, answered = None, False
+        elif reply_date is not None and reply_date < day:
+            problems.append(Problem("error", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
+                                    f"Reply date {reply_date.isoformat()} is before the message it answers "
+                                    f"({day.isoformat()}); check both dates"))
+            reply_date, answered = None, False
+        touches.append(Touch(
+            row=row, day=day, sent=direction != "Received", channel=channel, purpose=purpose, quality=quality,
+            got_reply=answered, reply_date=reply_date,
+            meeting=purpose == MEETING_PURPOSE or channel in MEETING_CHANNELS, owner=owner,
+        ))
+    return touches, counted
 
 
-#: Per-contact facts added to the contacts table, in column order.
-_FACT_COLUMNS: tuple[str, ...] = (
-    "sent", "replies", "last_outgoing", "last_channel", "median_days_to_reply", "received", "last_touch",
-    "thank_you_channel", "unanswered_streak", "brief_replies", "warm_replies", "last_reply", "thanked_on",
-    "first_follow_up_on", "second_follow_up_on", "first_follow_up_channel", "agreed_met_on", "gone_quiet",
-    "cool_off",
-)
-_DATE_FACTS = frozenset({"last_outgoing", "last_touch", "last_reply", "thanked_on", "first_follow_up_on",
-                         "second_follow_up_on", "agreed_met_on"})
+# ---- one contact -------------------------------------------------------------------------
 
 
-def _first_text(events: _Events, values: np.ndarray, mask: np.ndarray | None, last: bool = False) -> np.ndarray:
-    """Per contact, the first (or last) non-blank value among the sorted events in ``mask``."""
-    present = np.array([v is not None for v in values], dtype=bool) if len(values) else np.zeros(0, dtype=bool)
-    chosen = present if mask is None else present & mask
-    codes, positions = events.last_of_each(chosen) if last else events.first_of_each(chosen)
-    return _spread(events.contacts, codes, values[positions], None)
+def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
+    """Replies, meetings, warmth, cool-off and the stopping rules for one contact (touches sorted by day)."""
+    touches = p.touches
+    # Meeting days: Date met (a meeting ahead puts its thank-you in view) and every touchpoint whose
+    # Purpose is Meeting.
+    meetings = {t.day for t in touches if t.purpose == MEETING_PURPOSE}
+    if p.met_on is not None:
+        meetings.add(p.met_on)
+    p.meetings = sorted(meetings)
+    sends: list[Touch] = []
+    outgoing: list[Touch] = []
+    received: list[Touch] = []
+    for t in touches:
+        # In person or on the video call on a meeting day is the meeting itself, not a message.
+        t.meeting = t.purpose == MEETING_PURPOSE or (t.channel in MEETING_CHANNELS and t.day in meetings)
+        if t.sent:
+            sends.append(t)
+            if not t.meeting:
+                outgoing.append(t)
+        else:
+            received.append(t)
+            p.asked = p.asked or _asks(t)
+    p.outgoing = outgoing
+    # Each received touch answers the latest day on or before it with a message of yours.
+    out_days = sorted({t.day for t in outgoing})
+    first_answer: dict[dt.date, dt.date] = {}
+    if received and outgoing:
+        for t in received:
+            at = bisect.bisect_right(out_days, t.day) - 1
+            if at >= 0 and out_days[at] not in first_answer:
+                first_answer[out_days[at]] = t.day
+        previous: Touch | None = None
+        for t in touches:
+            if t.meeting:
+                continue
+            if t.sent and previous is not None and not previous.sent:
+                t.answer = (t.day - previous.day).days <= policy.spacing_days
+            previous = t
+    for t in sends:
+        answered = first_answer.get(t.day)
+        if answered is None and meetings:
+            # Meeting them after the message (before your next one) answers it too.
+            following = out_days[bisect.bisect_right(out_days, t.day):]
+            until = following[0] if following else dt.date.max
+            answered = next((day for day in p.meetings if t.day < day < until), None)
+        # A conversation in person or on video is answered by nature.
+        t.replied = t.got_reply or answered is not None or t.channel in MEETING_CHANNELS
+        t.reply_on = (t.reply_date or answered) if t.replied else None
+    p.sent, p.replies = len(sends), sum(t.replied for t in sends)
+    if outgoing:
+        p.last_outgoing, p.last_channel = outgoing[-1].day, outgoing[-1].channel
+    replies = [t.day for t in received] + [t.reply_on for t in sends if t.reply_on]
+    p.last_reply = max(replies, default=None)
+    # A rating counts with its reply: on a received message, or on a message of yours that was answered.
+    rated = sorted(((t.day if not t.sent else (t.reply_on or t.day)), t.quality)
+                   for t in touches if t.quality and (t.replied or not t.sent))
+    p.latest_quality = rated[-1][1] if rated else None
+    qualities = [quality for _, quality in rated]
+
+    warm = p.latest_quality == "Warm"
+    counted = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES] if warm else outgoing
+    n = policy.cool_off_unanswered
+    p.gone_quiet = n > 0 and len(counted) >= n and not any(t.replied for t in counted[-n:])
+    p.cool_off = (p.gone_quiet or ("Brief" in qualities and "Warm" not in qualities)
+                  or p.latest_quality == "Brief")
+    p.warmth = _warmth(p, outgoing, policy, as_of)
+
+    streak = _unanswered_streak(outgoing)
+    requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
+    unanswered_requests = _unanswered_streak(requests)
+    if policy.stop_unanswered and streak >= policy.stop_unanswered:
+        p.resting = True
+        p.advice = (f"No reply to your last {streak} messages: nothing more is due. "
+                    "Mark them Paused (or Closed) and put your energy elsewhere")
+    elif not p.meetings and policy.nudge_limit and unanswered_requests >= policy.nudge_limit:
+        p.resting = True
+        p.advice = f"{unanswered_requests} requests without an answer: let it rest, nothing more is due"
+    if p.status == "Do not contact":
+        p.warmth = "unknown"
 
 
-def _median_per_contact(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Per contact code, the median of its non-NaN values (NaN if none)."""
-    keep = ~np.isnan(values)
-    codes, values = codes[keep], values[keep]
-    order = np.lexsort((values, codes))
-    codes, values = codes[order], values[order]
-    counts = np.bincount(codes, minlength=size)
-    starts = np.cumsum(counts) - counts
-    result = np.full(size, np.nan)
-    has = np.flatnonzero(counts)
-    low = starts[has] + (counts[has] - 1) // 2
-    high = starts[has] + counts[has] // 2
-    result[has] = (values[low] + values[high]) / 2
-    return result
+def _asks(t: Touch) -> bool:
+    """Their Question or Meeting request by message (one asked in person or on video was answered there)."""
+    return not t.sent and not t.meeting and t.purpose in ASKING_PURPOSES and t.channel not in MEETING_CHANNELS
 
 
-def _contact_facts(contacts: pd.DataFrame, first_row: np.ndarray, t: _Touches, send: _Sends, size: int,
-                   policy: Policy) -> dict[str, np.ndarray]:
-    """Dates and counts per contact code: thank-you, follow-ups, last touches, cool-off."""
-    events = send.events
-    sorted_replied = events.take(send.replied)
-    sorted_channel = events.take(send.channel)
-    facts: dict[str, np.ndarray] = {
-        "sent": events.count(),
-        "replies": np.bincount(send.codes, weights=send.replied, minlength=size).astype(np.int64),
-        "last_outgoing": events.max_day(),
-        "last_channel": _first_text(events, sorted_channel, None, last=True),
-        "median_days_to_reply": _median_per_contact(send.codes, send.days_to_reply, size),
-    }
-    received = t.received
-    facts["received"] = np.bincount(t.codes[received], minlength=size)
-    last_received = np.full(size, NAT, dtype=np.int64)
-    np.maximum.at(last_received, t.codes[received], t.days[received])
-    last_touch = np.full(size, NAT, dtype=np.int64)
-    np.maximum.at(last_touch, t.codes, t.days)
-    facts["last_touch"] = last_touch
-    is_thanks = events.take(send.purpose) == "Thank-you"
-    facts["thank_you_channel"] = _first_text(events, sorted_channel, is_thanks)
-    # The last ``cool_off_unanswered`` outgoing touches of each contact, latest last.
-    from_end = events.ends[events.codes] - 1 - np.arange(len(events.codes))
-    tail = from_end < policy.cool_off_unanswered
-    facts["unanswered_streak"] = np.bincount(events.codes[tail], weights=~sorted_replied[tail],
-                                             minlength=size).astype(np.int64)
-    quality = t.frame["reply_quality"].to_numpy(dtype=object)
-    facts["brief_replies"] = np.bincount(t.codes[quality == "Brief"], minlength=size)
-    facts["warm_replies"] = np.bincount(t.codes[quality == "Warm"], minlength=size)
-    last_reply_on = np.full(size, NAT, dtype=np.int64)
-    np.maximum.at(last_reply_on, send.codes, send.reply_on)
-    facts["last_reply"] = np.maximum(last_received, last_reply_on)
-
-    date_met = _days(contacts["date_met"])[first_row]
-    thank_you_sent = _days(contacts["thank_you_sent"])[first_row]
-    agreed_next = _days(contacts["agreed_next"])[first_row]
-    thanks = _Events(events.codes[is_thanks], events.days[is_thanks], size)
-    met = date_met != NAT
-    from_touches = np.where(met, thanks.first_after(date_met, inclusive=True), thanks.min_day())
-    facts["thanked_on"] = _earliest(from_touches, thank_you_sent)
-    first = events.first_after(facts["thanked_on"], inclusive=False)
-    facts["first_follow_up_on"] = first
-    facts["second_follow_up_on"] = events.first_after(first, inclusive=False)
-    on_first = (first[events.codes] == events.days) & (events.days != NAT)
-    facts["first_follow_up_channel"] = _first_text(events, sorted_channel, on_first)
-    everything = _Events(t.codes, t.days, size)
-    facts["agreed_met_on"] = everything.first_after(agreed_next, inclusive=True)
-    for count in ("sent", "received", "brief_replies", "warm_replies"):
-        facts[count] = facts[count].astype(np.int64)
-    silent = (facts["sent"] >= policy.cool_off_unanswered) & (facts["unanswered_streak"] >= policy.cool_off_unanswered)
-    facts["gone_quiet"] = silent & (policy.cool_off_unanswered > 0)
-    facts["cool_off"] = facts["gone_quiet"] | ((facts["brief_replies"] > 0) & (facts["warm_replies"] == 0))
-    return facts
+def _unanswered_streak(messages: list[Touch]) -> int:
+    """How many of the last messages in a row got no reply."""
+    streak = 0
+    for t in reversed(messages):
+        if t.replied:
+            break
+        streak += 1
+    return streak
 
 
-def _earliest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise earliest of two day arrays, ignoring NaT."""
-    return np.where(a == NAT, b, np.where(b == NAT, a, np.minimum(a, b)))
+def _warmth(p: ContactFacts, outgoing: list[Touch], policy: Policy, as_of: dt.date) -> str:
+    """Booster (quick or warm replies), Obligate (late or brief), Curmudgeon (silent after a fair wait), else unknown."""
+    replied = [t for t in p.touches if t.sent and t.replied]
+    qualities = {t.quality for t in p.touches if t.quality and (t.replied or not t.sent)}
+    if replied:
+        waits = [t.days_to_reply for t in replied if t.days_to_reply is not None]
+        quick = bool(waits) and statistics.median(waits) <= policy.quick_reply_days
+        return "Booster" if "Warm" in qualities or (quick and "Brief" not in qualities) else "Obligate"
+    waited = [t for t in outgoing if (as_of - t.day).days >= policy.fair_wait_days]
+    return "Curmudgeon" if len(waited) >= _SILENT_AFTER else "unknown"
 
 
-def _cadence(row: dict[str, np.ndarray], policy: Policy, calendar: _Calendar) -> dict[str, np.ndarray]:
-    """The cadence rule each contact row is on and its due date, spacing applied."""
-    met = row["date_met"] != NAT
-    thanked = row["thanked_on"] != NAT
-    first = row["first_follow_up_on"] != NAT
-    second = row["second_follow_up_on"] != NAT
-    wrote = row["last_outgoing"] != NAT
-    keep_in_touch_days = np.where(row["cool_off"], policy.keep_in_touch_days * policy.cool_off_factor,
-                                  policy.keep_in_touch_days)
-    conditions = [
-        ~met & wrote,
-        met & ~thanked,
-        met & thanked & ~first,
-        met & thanked & first & ~second,
-        met & thanked & first & second,
-    ]
-    rules = ["keep-in-touch", "thank-you", "first-follow-up", "second-follow-up", "keep-in-touch"]
-    keep_in_touch = calendar.add(row["last_outgoing"], keep_in_touch_days)
-    dues = [
-        keep_in_touch,
-        calendar.add(row["date_met"], policy.thank_you_days),
-        calendar.add(row["thanked_on"], policy.first_follow_up_days),
-        calendar.add(row["first_follow_up_on"], policy.second_follow_up_days),
-        keep_in_touch,
-    ]
-    rule = np.select(conditions, rules, default="").astype(object)
-    due = np.select(conditions, dues, default=NAT)
-    spaced = calendar.add(row["last_outgoing"], policy.spacing_days)
-    pushed = (due != NAT) & (spaced != NAT) & (spaced > due)
-    return {"cadence_rule": rule, "cadence_due": np.where(pushed, spaced, due), "spaced": pushed}
-
-
-def _warmth(row: dict[str, np.ndarray], policy: Policy) -> np.ndarray:
-    """Booster (quick or warm replies), Obligate (late or brief), Curmudgeon (silent to 2+), else unknown."""
-    replied = row["replies"] > 0
-    quick = row["median_days_to_reply"] <= policy.quick_reply_days
-    warm = row["warm_replies"] > 0
-    brief = row["brief_replies"] > 0
-    booster = replied & (warm | (quick & ~brief))
-    curmudgeon = ~replied & (row["sent"] >= 2)
-    return np.select([booster, replied, curmudgeon], ["Booster", "Obligate", "Curmudgeon"],
-                     default="unknown").astype(object)
-
-
-@dataclass
-class _Items:
-    """Every follow-up item: the row it is for (the referrer's, for updates), rule, due day, the referred row."""
-
-    rows: np.ndarray
-    rules: np.ndarray
-    due: np.ndarray
-    about: np.ndarray  # row of the referred contact, or -1
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-
-def _items(row: dict[str, np.ndarray], open_rows: np.ndarray, codes: np.ndarray, first_row: np.ndarray,
-           contacts: pd.DataFrame, policy: Policy, calendar: _Calendar) -> _Items:
-    """Cadence items, then agreed dates, then referrer updates, each in sheet order."""
-    agreed = row["agreed_next"]
-    agreed_open = open_rows & (agreed != NAT) & (row["agreed_met_on"] == NAT)
-    cadence_due = row["cadence_due"]
-    replaced = agreed_open & (agreed <= cadence_due)
-    cadence = np.flatnonzero(open_rows & (cadence_due != NAT) & ~replaced)
-    agreed_rows = np.flatnonzero(agreed_open)
-    updates, referrers, update_due = _referrer_updates(row, open_rows, codes, first_row, contacts, policy, calendar)
-    return _Items(
-        rows=np.concatenate([cadence, agreed_rows, referrers]).astype(np.int64),
-        rules=np.concatenate([row["cadence_rule"][cadence], np.full(len(agreed_rows), "agreed-date", dtype=object),
-                              np.full(len(referrers), "referrer-update", dtype=object)]),
-        due=np.concatenate([cadence_due[cadence], agreed[agreed_rows], update_due]).astype(np.int64),
-        about=np.concatenate([np.full(len(cadence) + len(agreed_rows), -1), updates]).astype(np.int64),
-    )
-
-
-def _referrer_updates(row: dict[str, np.ndarray], open_rows: np.ndarray, codes: np.ndarray, first_row: np.ndarray,
-                      contacts: pd.DataFrame, policy: Policy,
-                      calendar: _Calendar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One item per referred contact met: tell the referrer how it went. (referred rows, referrer rows, due days)."""
-    empty = np.zeros(0, dtype=np.int64)
-    candidates = np.flatnonzero(row["primary"] & (row["date_met"] != NAT) & (row["referrer_code"] >= 0))
-    if not len(candidates):
-        return empty, empty, empty
-    referrer_code = row["referrer_code"][candidates]
-    referrer = first_row[referrer_code]
-    keep = open_rows[referrer] & (referrer_code != codes[candidates])
-    referred, referrer = candidates[keep], referrer[keep]
-    last_to_referrer = row["last_outgoing"][referrer]
-    met = row["date_met"][referred]
-    # Satisfied by any outgoing touch to the referrer on or after the meeting.
-    told = (last_to_referrer != NAT) & (last_to_referrer >= met)
-    due = calendar.add(met, policy.referrer_update_days)
-    spaced = calendar.add(last_to_referrer, policy.spacing_days)
-    due = np.where((spaced != NAT) & (spaced > due), spaced, due)
-    return referred[~told], referrer[~told], due[~told]
-
-
-def _next_due(items: _Items, codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per contact code, the earliest item's due day and rule (the first listed on a tie)."""
-    next_due = np.full(size, NAT, dtype=np.int64)
-    next_rule = np.full(size, None, dtype=object)
-    if not len(items):
-        return next_due, next_rule
-    item_codes = codes[items.rows]
-    order = np.argsort(items.due, kind="stable")
-    _, first = np.unique(item_codes[order], return_index=True)
-    chosen = order[first]
-    next_due[item_codes[chosen]] = items.due[chosen]
-    next_rule[item_codes[chosen]] = items.rules[chosen]
-    return next_due, next_rule
-
-
-def _followups(items: _Items, row: dict[str, np.ndarray], first_row: np.ndarray, contacts: pd.DataFrame,
-               as_of: dt.date, policy: Policy) -> list[Followup]:
-    """Turn the item table into Followup records with their plain-words reasons.
-
-    Sorted overdue first (most overdue first), then upcoming, then later, each by due
-    date and sheet row; ties keep the item order (cadence, agreed date, referrer update).
-    """
-    if not len(items):
+def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.date) -> list[_Item]:
+    """The rules due for one contact about themselves (referrals and offers land on others later)."""
+    if p.status in ("Closed", "Do not contact"):
         return []
-    late = np.int64((as_of - _EPOCH).days) - items.due
-    state = np.where(late > 0, 0, np.where(-late <= policy.upcoming_days, 1, 2))
-    days_overdue = np.where(late > 0, late, 0)
-    sheet_rows = contacts["row"].to_numpy(dtype=np.int64)
-    order = np.lexsort((sheet_rows[items.rows], items.due, -days_overdue, state))
-    at, rules, due, about = items.rows[order], items.rules[order], items.due[order], items.about[order]
-    names = contacts["name"].to_numpy(dtype=object)
-    about_names = np.where(about >= 0, names[np.maximum(about, 0)], None)
-    why = _why(rules, at, about, names, row, _text(contacts["how_met"]), policy)
-    suggested = _suggest(rules, row["last_channel"][at], row["thank_you_channel"][at],
-                         row["first_follow_up_channel"][at])
-    return list(map(
-        Followup,
-        names[at].tolist(),
-        _text(contacts["organization"])[at].tolist(),
-        rules.tolist(),
-        due.view("datetime64[D]").tolist(),
-        days_overdue[order].tolist(),
-        np.array(_STATES, dtype=object)[state[order]].tolist(),
-        why.tolist(),
-        suggested.tolist(),
-        sheet_rows[at].tolist(),
-        about_names.tolist(),
-    ))
+    touches = p.touches
+    outgoing = p.outgoing
+    items: list[_Item] = []
+    agreed_on = p.agreed_next
+    agreed_met_on: dt.date | None = None
+    if agreed_on is not None:
+        # Kept by a message of yours, a meeting, or news from them that asks nothing, on or after the date.
+        kept_on = min([next((t.day for t in touches if t.day >= agreed_on and
+                             (t.sent or t.meeting or t.purpose not in ASKING_PURPOSES)), dt.date.max),
+                       next((day for day in p.meetings if agreed_on <= day <= as_of), dt.date.max)])
+        agreed_met_on = None if kept_on == dt.date.max else kept_on
+        if agreed_met_on is None:
+            items.append(_Item("agreed-date", calendar.working(agreed_on),
+                               RULE_TABLE["agreed-date"].reason.format(agreed=agreed_on.isoformat())))
+    if p.asked:
+        items.extend(_reply_items(p, touches, policy, calendar))
+    if p.meetings:
+        items.extend(_met_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
+    else:
+        items.extend(_unmet_items(p, touches, outgoing, policy, calendar))
+    if agreed_on is not None and agreed_met_on is None:
+        items = [item for item in items if item.rule not in CADENCE_RULES]
+    return [_spaced(item, p, policy, calendar, as_of) for item in items]
 
 
-_STATES = ("overdue", "upcoming", "later")
-_EPOCH = dt.date(1970, 1, 1)
+def _reply_items(p: ContactFacts, touches: list[Touch], policy: Policy, calendar: Calendar) -> list[_Item]:
+    """Their Question or Meeting request, not yet answered by a later message of yours or a meeting."""
+    for at, asked in enumerate(touches):
+        if not _asks(asked):
+            continue
+        # Settled by any later message of yours, or by meeting them on or after the day they asked.
+        settled_on = min([next((t.day for t in touches[at + 1:] if t.sent or t.meeting), dt.date.max),
+                          next((day for day in p.meetings if day >= asked.day), dt.date.max)])
+        done_on = None if settled_on == dt.date.max else settled_on
+        due = calendar.after(asked.day, policy.reply_days)
+        p.deadlines.append(Deadline("reply", due, done_on))
+        if done_on is None:
+            why = RULE_TABLE["reply"].reason.format(first_name=p.first_name, asked=asked.day.isoformat(),
+                                                    purpose=str(asked.purpose).lower())
+            return [_Item("reply", due, why, channels=(asked.channel,) if asked.channel else ())]
+    return []
 
 
-def _iso(days: np.ndarray) -> np.ndarray:
-    """Day numbers as YYYY-MM-DD text (formatted by numpy), '?' for a blank."""
-    text = days.view("datetime64[D]").astype(str).astype(object)
-    text[days == NAT] = "?"
-    return text
+def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | None, policy: Policy,
+               calendar: Calendar, as_of: dt.date) -> list[_Item]:
+    """Thank-you, then first and second follow-up, then keep in touch, for someone met."""
+    met = p.meetings[-1]
+    job = p.how_met == JOB_INTERVIEW
+    thanks = [t for t in outgoing if t.purpose == "Thank-you" and t.day >= met]
+    column = p.thank_you_sent
+    thanked_days = [t.day for t in thanks] + ([column] if column is not None and column >= met else [])
+    p.thanked_on = min(thanked_days, default=None)
+    p.thank_you_due = calendar.after(met, policy.thank_you_days)
+    for meeting in p.meetings:
+        if meeting <= as_of:
+            done = min([t.day for t in outgoing if t.purpose == "Thank-you" and t.day >= meeting]
+                       + ([column] if column is not None and column >= meeting else []), default=None)
+            p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days), done))
+    if p.thanked_on is None:
+        variant = "job" if job else ("meeting" if p.met_on is not None and met > p.met_on else None)
+        template = RULE_TABLE["thank-you"].variants[variant] if variant else RULE_TABLE["thank-you"].reason
+        why = template.format(met=met.isoformat(), where=_where(p.how_met))
+        return [_Item("thank-you", p.thank_you_due, why, channels=JOB_INTERVIEW_CHANNELS["thank-you"] if job else ())]
+    thank_channel = next((t.channel for t in thanks if t.day == p.thanked_on), None)
+    follow_ups = [t for t in outgoing if t.day > p.thanked_on and not t.answer]
+    first = follow_ups[0] if follow_ups else None
+    second = next((t for t in follow_ups if first and t.day > first.day), None)
+    first_days = policy.job_status_check_days if job else policy.first_follow_up_days
+    p.deadlines.append(Deadline("first-follow-up", calendar.after(p.thanked_on, first_days),
+                                first.day if first else None))
+    if first is None:
+        base = _later(p.thanked_on, agreed_met_on)
+        template = RULE_TABLE["first-follow-up"].variants["job"] if job else RULE_TABLE["first-follow-up"].reason
+        return [_Item("first-follow-up", calendar.after(base, first_days), template.format(thanked=p.thanked_on.isoformat()),
+                      channels=JOB_INTERVIEW_CHANNELS["first-follow-up"] if job else (),
+                      after=thank_channel, after_last=False)]
+    if second is None and p.latest_quality != "Brief":
+        p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days), None))
+        base = _later(first.day, agreed_met_on)
+        return [_Item("second-follow-up", calendar.after(base, policy.second_follow_up_days),
+                      RULE_TABLE["second-follow-up"].reason.format(first=first.day.isoformat()),
+                      after=first.channel, after_last=False, avoid=frozenset({thank_channel}))]
+    if second is not None:
+        p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days),
+                                    second.day))
+    return [_keep_in_touch(p, agreed_met_on, policy, calendar)]
 
 
-def _why(rules: np.ndarray, at: np.ndarray, about: np.ndarray, names: np.ndarray, row: dict[str, np.ndarray],
-         how_met: np.ndarray, policy: Policy) -> np.ndarray:
-    """The reason each item is due, in plain words: one text pattern per rule, filled column-wise."""
-    why = np.empty(len(rules), dtype=object)
-
-    def fill(rule: str, pattern: str, *columns: np.ndarray) -> np.ndarray:
-        chosen = rules == rule
-        if chosen.any():
-            why[chosen] = list(map(pattern.format, *(column[chosen] for column in columns)))
-        return chosen
-
-    where = {how: (f" at {_article(how.lower())}" if isinstance(how, str) and how not in ("Other", "Referral") else "")
-             for how in dict.fromkeys(how_met[at].tolist())}
-    places = np.array([where[how] for how in how_met[at].tolist()], dtype=object)
-    thank_you = fill("thank-you", "Met {}{}; no thank-you yet", _iso(row["date_met"][at]), places)
-    first = fill("first-follow-up", "Thanked {}; nothing sent since, so a first follow-up is due",
-                 _iso(row["thanked_on"][at]))
-    second = fill("second-follow-up", "First follow-up sent {}; time for a second, in another form",
-                  _iso(row["first_follow_up_on"][at]))
-    cooling = np.where(
-        row["cool_off"][at],
-        np.where(row["gone_quiet"][at],
-                 f"; cooling off (no reply to the last {policy.cool_off_unanswered} messages), so the interval is "
-                 f"{policy.keep_in_touch_days * policy.cool_off_factor} days",
-                 f"; cooling off (their replies have been brief), so the interval is "
-                 f"{policy.keep_in_touch_days * policy.cool_off_factor} days"),
-        "",
-    ).astype(object)
-    keep = fill("keep-in-touch", "Last wrote {}; keep in touch every " + str(policy.keep_in_touch_days) + " days{}",
-                _iso(row["last_outgoing"][at]), cooling)
-    fill("agreed-date", "You agreed to be in touch again on {}; nothing heard since", _iso(row["agreed_next"][at]))
-    referrer = rules == "referrer-update"
-    if referrer.any():
-        who = names[at[referrer]]
-        why[referrer] = [
-            f"{name} referred you to {referred}, whom you met {met}; tell {name.split()[0]} how it went"
-            for name, referred, met in zip(who.tolist(), names[about[referrer]].tolist(),
-                                           _iso(row["date_met"][about[referrer]]).tolist())
-        ]
-    held = (thank_you | first | second | keep) & row["spaced"][at]
-    why[held] = why[held] + f" (held until {policy.spacing_days} days after your last message)"
-    return why
+def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], policy: Policy,
+                 calendar: Calendar) -> list[_Item]:
+    """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch."""
+    items: list[_Item] = []
+    thanks = [t for t in outgoing if t.purpose == "Thank-you"]
+    column = p.thank_you_sent
+    p.thanked_on = min([t.day for t in thanks] + ([column] if column else []), default=None)
+    warm = [(t.day if not t.sent else (t.reply_on or t.day)) for t in touches
+            if t.quality == "Warm" and (t.replied or not t.sent)]
+    if warm:
+        replied = max(warm)
+        if not any(t.day >= replied for t in thanks):
+            why = RULE_TABLE["thank-you"].variants["warm"].format(first_name=p.first_name, replied=replied.isoformat())
+            items.append(_Item("thank-you", calendar.after(replied, policy.thank_you_days), why))
+    requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
+    if requests and not requests[-1].replied:
+        last = requests[-1]
+        why = RULE_TABLE["nudge"].reason.format(asked=last.day.isoformat())
+        items.append(_Item("nudge", calendar.after(last.day, policy.nudge_days), why))
+    elif outgoing:
+        items.append(_keep_in_touch(p, None, policy, calendar))
+    return items
 
 
-def _article(phrase: str) -> str:
-    return ("an " if phrase[:1] in "aeiou" else "a ") + phrase
+def _keep_in_touch(p: ContactFacts, agreed_met_on: dt.date | None, policy: Policy, calendar: Calendar) -> _Item:
+    assert p.last_outgoing is not None or agreed_met_on is not None
+    interval = policy.warm_keep_in_touch_days if p.latest_quality == "Warm" else policy.keep_in_touch_days
+    cooling = ""
+    if p.cool_off:
+        interval *= policy.cool_off_factor
+        reason = (f"no reply to the last {policy.cool_off_unanswered} messages" if p.gone_quiet
+                  else "their replies have been brief")
+        cooling = f"; cooling off ({reason}), so the interval is {interval} days"
+        every = interval // policy.cool_off_factor if policy.cool_off_factor else interval
+    else:
+        every = interval
+    last = p.last_outgoing or agreed_met_on
+    assert last is not None
+    base = _later(last, agreed_met_on)
+    why = RULE_TABLE["keep-in-touch"].reason.format(last=last.isoformat(), interval=every, cooling=cooling)
+    return _Item("keep-in-touch", calendar.after(base, interval), why)
 
 
-def _suggest(rules: np.ndarray, last: np.ndarray, thank_you: np.ndarray, first_follow_up: np.ndarray) -> np.ndarray:
-    """A channel unlike the last one used with each person (and, for follow-ups, unlike the earlier ones)."""
-    first_rule = rules == "first-follow-up"
-    second_rule = rules == "second-follow-up"
-    avoid_thanks = first_rule | second_rule
-    usable = [
-        (last != channel) & ~(avoid_thanks & (thank_you == channel)) & ~(second_rule & (first_follow_up == channel))
-        for channel in CHANNEL_ROTATION
-    ]
-    return np.select(usable, list(CHANNEL_ROTATION), default=CHANNEL_ROTATION[0]).astype(object)
+def _later(day: dt.date, other: dt.date | None) -> dt.date:
+    return day if other is None or other < day else other
+
+
+def _spaced(item: _Item, p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.date) -> _Item:
+    """Nothing but the exempt rules is due within ``spacing_days`` of the last message to this person
+    (the Thank-you sent column counts as one)."""
+    last = max((day for day in (p.last_outgoing, p.thank_you_sent) if day is not None and day <= as_of),
+               default=None)
+    if RULE_TABLE[item.rule].spacing_exempt or last is None:
+        return item
+    held = calendar.after(last, policy.spacing_days)
+    if held > item.due:
+        item.due = held
+        item.why += f" (held until {days(policy.spacing_days)} after your last message)"
+    return item
+
+
+def _where(how_met: str | None) -> str:
+    if not how_met or how_met in ("Other", "Referral"):
+        return ""
+    phrase = how_met.lower()
+    return f" at {'an' if phrase[:1] in 'aeiou' else 'a'} {phrase}"
+
+
+def _warn_badgering(p: ContactFacts, tracker: Tracker, policy: Policy, problems: list[Problem]) -> None:
+    """More than ``badgering_messages`` unanswered messages to one person within ``badgering_days``: a warning."""
+    limit = policy.badgering_messages
+    unanswered = [t for t in p.outgoing if not t.replied]
+    for start in range(len(unanswered)):
+        window = [t for t in unanswered[start:] if (t.day - unanswered[start].day).days < policy.badgering_days]
+        if len(window) > limit:
+            rows = ", ".join(str(t.row) for t in window)
+            sheet = tracker.touchpoints_sheet or TOUCHPOINTS_SHEET
+            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", window[0].row),
+                                    f"{len(window)} unanswered messages to {p.name} within {days(policy.badgering_days)}"
+                                    f" (rows {rows}): persistence, not badgering; give them time to answer"))
+            return
+
+
+# ---- items that land on other contacts -----------------------------------------------------
+
+
+def _referral_items(people: list[ContactFacts], items: dict[int, list[_Item]], calendar: Calendar,
+                    policy: Policy, as_of: dt.date) -> None:
+    """Tell the referrer how the meeting went; thank them when you act on their introduction."""
+    for person in people:
+        if not person.primary or person.referrer is None:
+            continue
+        referrer = people[person.referrer]
+        to_referrer = [t.day for t in referrer.outgoing]
+        met = person.meetings[0] if person.meetings else None
+        if met is not None and not any(day >= met for day in to_referrer):
+            why = RULE_TABLE["referrer-update"].reason.format(name=referrer.name, about=person.name,
+                                                              met=met.isoformat(), first_name=referrer.first_name)
+            items[person.referrer].append(_spaced(_Item("referrer-update", calendar.after(met, policy.referrer_update_days),
+                                                        why, about=person.name), referrer, policy, calendar, as_of))
+        # Writing (or calling) them, not talking in person or on video, before the first meeting.
+        wrote = next((t.day for t in person.outgoing
+                      if t.channel not in MEETING_CHANNELS and (met is None or t.day < met)), None)
+        if wrote is not None and not any(day >= wrote for day in to_referrer):
+            why = RULE_TABLE["referrer-thanks"].reason.format(about=person.name, wrote=wrote.isoformat(),
+                                                              first_name=referrer.first_name)
+            items[person.referrer].append(_spaced(_Item("referrer-thanks",
+                                                        calendar.after(wrote, policy.referrer_thanks_days), why,
+                                                        about=person.name), referrer, policy, calendar, as_of))
+
+
+def _offer_items(people: list[ContactFacts], items: dict[int, list[_Item]], offer: dt.date | None, as_of: dt.date,
+                 calendar: Calendar, policy: Policy) -> None:
+    """Everyone who helped (the referral chain behind each job interview first, then everyone met) hears the news."""
+    if offer is None or offer > as_of:
+        return
+    helped: list[int] = []
+    for person in people:
+        if person.primary and person.how_met == JOB_INTERVIEW:
+            at = person.referrer
+            while at is not None and at not in helped:
+                helped.append(at)
+                at = people[at].referrer
+    helped.extend(i for i, p in enumerate(people) if p.primary and p.meetings and p.meetings[0] <= offer
+                  and p.how_met != JOB_INTERVIEW and i not in helped)
+    for rank, i in enumerate(helped):
+        person = people[i]
+        if any(t.day >= offer for t in person.outgoing):
+            continue
+        why = RULE_TABLE["offer-thanks"].reason.format(offer=offer.isoformat(), first_name=person.first_name)
+        items[i].append(_Item("offer-thanks", calendar.after(offer, policy.offer_thanks_days), why,
+                              channels=RULE_TABLE["offer-thanks"].channels, rank=rank))
+
+
+# ---- one next step -------------------------------------------------------------------------
+
+
+def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Policy,
+               calendar: Calendar) -> tuple[int, Followup]:
+    """The earliest item is the message; the other rules it settles ride along in ``also``.
+
+    Returns the item's rank among offer-thanks notes (0 otherwise) with the follow-up, for sorting.
+    """
+    channels = {id(item): _channel(p, item) for item in pending}
+    for item in pending:
+        if channels[id(item)] in PHONE_CHANNELS:
+            item.due = calendar.weekday(item.due)  # calls and voicemails are never due on a weekend
+    pending = sorted(pending, key=lambda item: (item.due, _RULE_ORDER[item.rule]))
+    chosen = pending[0]
+    # Sent on its due date (or today, when overdue), the message also keeps an agreed date that has come.
+    sent_on = max(chosen.due, as_of)
+    settled = [item for item in pending[1:] if item.rule != "agreed-date" or item.due <= sent_on]
+    also = tuple(dict.fromkeys(item.rule for item in settled if item.rule != chosen.rule))
+    why = chosen.why + "".join(f". Also: {item.why}" for item in settled)
+    channel = channels[id(chosen)]
+    due = chosen.due
+    if channel is None:
+        why += f"; {NO_CHANNEL_HINT}"
+    late = (as_of - due).days
+    state = "overdue" if late > 0 else ("upcoming" if -late <= policy.upcoming_days else "later")
+    p.next_due, p.next_rule = due, chosen.rule
+    return chosen.rank, Followup(contact=p.name, organization=p.organization, rule=chosen.rule, due=due,
+                                 days_overdue=max(late, 0), state=state, why=why, suggested_channel=channel,
+                                 contact_row=p.row, about=chosen.about, also=also)
+
+
+def usable_channels(p: ContactFacts, rule: str) -> list[str]:
+    """The channels the sheet gives a way to use for ``rule``, in rotation order.
+
+    A card only where the rule suits one and they were met (and never instead of a job interview's
+    emailed thank-you); a text message only to someone met twice or more.
+    """
+    usable = []
+    for channel in CHANNEL_ROTATION:
+        if channel == "Handwritten card":
+            job_thanks = rule == "thank-you" and p.how_met == JOB_INTERVIEW
+            ok = RULE_TABLE[rule].card_ok and bool(p.meetings) and not job_thanks
+        elif channel == "Text message":
+            ok = p.phone is not None and len(p.meetings) > 1
+        else:
+            ok = getattr(p, CHANNEL_NEEDS[channel]) is not None
+        if ok:
+            usable.append(channel)
+    return usable
+
+
+def _channel(p: ContactFacts, item: _Item) -> str | None:
+    """The channel to suggest: theirs for a reply, else Best way to reach when filled, else the rule's own
+    choice (a thank-you by email, else a card; the offer note by email), else the rotation."""
+    usable = usable_channels(p, item.rule)
+    if item.rule == "reply" and item.channels and item.channels[0] in usable:
+        return item.channels[0]
+    if p.best_way:
+        return p.best_way
+    if item.rule == "thank-you":
+        first = next((c for c in ("Email", "Handwritten card") if c in usable), None)
+        if first:
+            return first
+    if item.rule == "offer-thanks" and "Email" in usable:
+        return "Email"
+    allowed = [c for c in usable if c in item.channels] if item.rule != "reply" else []
+    return _rotate(allowed or usable, p.last_channel if item.after_last else item.after, item.avoid)
+
+
+def _rotate(usable: list[str], after: str | None, avoid: frozenset[str | None]) -> str | None:
+    """The next of ``usable`` after ``after`` in the rotation (from Email when ``after`` is outside it),
+    skipping ``avoid`` and ``after`` itself while another is usable."""
+    if not usable:
+        return None
+    start = CHANNEL_ROTATION.index(after) + 1 if after in CHANNEL_ROTATION else CHANNEL_ROTATION.index("Email")
+    order = CHANNEL_ROTATION[start:] + CHANNEL_ROTATION[:start]
+    ranked = [c for c in order if c in usable]
+    return next((c for c in ranked if c not in avoid and c != after), ranked[0])
+
+
+def _copy_facts(first: ContactFacts, duplicate: ContactFacts) -> ContactFacts:
+    """A repeated name's row: its own cells, the first row's facts (touchpoints count for the first one)."""
+    return replace(first, name=duplicate.name, organization=duplicate.organization, status=duplicate.status,
+                   row=duplicate.row, primary=False, how_met=duplicate.how_met, date_met=duplicate.date_met,
+                   met_on=duplicate.met_on, advice=None)

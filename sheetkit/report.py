@@ -11,14 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from sheetkit import __version__
 from sheetkit.config import Config
 from sheetkit.errors import Problem
 from sheetkit.model import Followup, Tracker
-from sheetkit.policy import Engine, run_policy
+from sheetkit.policy import Advice, Engine, run_policy
 from sheetkit.reading import read_tracker
 from sheetkit.stats import THANK_YOU_BENCHMARKS, compute_stats
 
@@ -55,7 +52,17 @@ class Report:
 
     @property
     def problems(self) -> list[Problem]:
-        return self.tracker.problems
+        """The workbook's problems: the reader's, then the engine's (dates that cannot be right, badgering)."""
+        return self.tracker.problems + self.engine.problems
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def advice(self) -> list[Advice]:
+        """Notes about whole contacts: let it rest, mark Closed or Paused."""
+        return self.engine.advice
 
     def by_state(self, state: str) -> list[Followup]:
         return [f for f in self.engine.followups if f.state == state]
@@ -64,17 +71,17 @@ class Report:
         """The JSON contract's contact fields as columns (sheet order), dates as YYYY-MM-DD, blanks as None."""
         contacts = self.engine.contacts
         return {
-            "name": contacts["name"].tolist(),
-            "organization": _plain(contacts["organization"]),
-            "status": _plain(contacts["status"]),
-            "date_met": _iso(contacts["date_met"]),
-            "last_outgoing": _iso(contacts["last_outgoing"]),
-            "last_reply": _iso(contacts["last_reply"]),
-            "sent": contacts["sent"].to_numpy(dtype=np.int64).tolist(),
-            "replies": contacts["replies"].to_numpy(dtype=np.int64).tolist(),
-            "next_due": _iso(contacts["next_due"]),
-            "rule": _plain(contacts["next_rule"]),
-            "warmth": _plain(contacts["warmth"]),
+            "name": [p.name for p in contacts],
+            "organization": [p.organization for p in contacts],
+            "status": [p.status for p in contacts],
+            "date_met": [_iso(p.date_met) for p in contacts],
+            "last_outgoing": [_iso(p.last_outgoing) for p in contacts],
+            "last_reply": [_iso(p.last_reply) for p in contacts],
+            "sent": [p.sent for p in contacts],
+            "replies": [p.replies for p in contacts],
+            "next_due": [_iso(p.next_due) for p in contacts],
+            "rule": [p.next_rule for p in contacts],
+            "warmth": [p.warmth for p in contacts],
         }
 
     def contact_rows(self) -> list[dict[str, Any]]:
@@ -97,26 +104,32 @@ class Report:
             "stats": self.stats,
             "benchmarks": THANK_YOU_BENCHMARKS,
             "problems": [p.to_json() for p in self.problems],
+            "advice": [a.to_json() for a in self.advice],
         }
 
 
-def _iso(series: pd.Series) -> list[str | None]:
-    """Dates as YYYY-MM-DD text, NaT as None; each distinct day is formatted once."""
-    days = series.to_numpy(dtype="datetime64[D]")
-    distinct, where = np.unique(days, return_inverse=True)
-    text = distinct.astype(str).astype(object)
-    text[np.isnat(distinct)] = None
-    return text[where].tolist()
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
-def _plain(series: pd.Series) -> list[Any]:
-    """An object column as a list, pandas' NaN as None."""
-    values = series.to_numpy(dtype=object)
-    missing = pd.isna(values)
-    if missing.any():
-        values = values.copy()
-        values[missing] = None
-    return values.tolist()
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.0f}%"
+
+
+def summary_line(report: Report) -> str:
+    """'3 overdue, 2 due in the next 14 days, response rate 43% (12 of 28 sent)', for the terminal.
+
+    "Soon" is the policy's one window, in the words every output uses (:func:`sheetkit.render.soon_text`).
+    """
+    from sheetkit.render import soon_text
+
+    stats = report.stats
+    errors = len(report.errors)
+    problems = f"; {errors} error{'s' if errors != 1 else ''} in the workbook (run sheetkit check)" if errors else ""
+    return (
+        f"{stats['overdue']} overdue, {stats['upcoming']} due {soon_text(report.config.policy)}, response rate "
+        f"{_percent(stats['response_rate'])} ({stats['replied']} of {stats['sent']} sent){problems}"
+    )
 
 
 def build_report(path: Path, config: Config, as_of: dt.date) -> Report:

@@ -4,21 +4,23 @@ Each :class:`Stat` has a JSON key, a label for people, a kind that tells the
 renderers how to show it, and a function of the policy engine's result. HTML,
 XLSX, JSON, the terminal summary and the cohort view all walk :data:`STATS`,
 so they list the same figures in the same order (as csvkit's ``csvstat`` does).
+
+A rate is computed as a :class:`Ratio` (numerator and denominator), so a
+cohort can pool many students' figures (sum the parts, then divide) through
+the same table; :func:`compute_stats` puts the rate itself under the stat's
+key and the parts under ``"rate_parts"``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-
-from sheetkit.config import Policy
-from sheetkit.policy import NAT, WARMTH_LEVELS, Engine, EngineArrays
+from sheetkit.policy import ONE_WAY_PURPOSES, WARMTH_LEVELS, ContactFacts, Engine, Touch
 
 StatKind = Literal["count", "rate", "days", "breakdown", "counts", "tree", "weekly"]
 
@@ -29,6 +31,29 @@ THANK_YOU_BENCHMARKS: dict[str, float] = {
 }
 
 UNSPECIFIED = "(not given)"
+#: The key of :func:`compute_stats`'s result that holds every rate's numerator and denominator.
+RATE_PARTS = "rate_parts"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A rate as its parts: ``Ratio(3, 4).value == 0.75``; nothing to divide gives ``None``."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return round(self.numerator / self.denominator, 3) if self.denominator else None
+
+    def to_json(self) -> dict[str, int]:
+        return {"numerator": self.numerator, "denominator": self.denominator}
+
+
+def pooled(ratios: Iterable[Ratio]) -> Ratio:
+    """Many students' rates pooled: the parts summed (replies over all sends), not an average of rates."""
+    parts = list(ratios)
+    return Ratio(sum(r.numerator for r in parts), sum(r.denominator for r in parts))
 
 
 @dataclass(frozen=True)
@@ -40,74 +65,106 @@ class Stat:
     note: str = ""
 
 
-def _rate(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 3) if denominator else None
+def _people(engine: Engine) -> list[ContactFacts]:
+    return [p for p in engine.contacts if p.primary]
 
 
-def _met(a: EngineArrays) -> np.ndarray:
-    """Which contact rows are met contacts (the first row of a name, with a date met)."""
-    return a.primary & (a.date_met != NAT)
+def _met(engine: Engine) -> list[ContactFacts]:
+    return [p for p in _people(engine) if p.met_on is not None]
 
 
-def _breakdown(labels: np.ndarray, replied: np.ndarray) -> dict[str, dict[str, Any]]:
-    """Value -> {"sent", "replied", "rate"}, most-sent first (then most replied, then by name)."""
-    if not len(labels):
-        return {}
-    codes, uniques = pd.factorize(labels, use_na_sentinel=False)
-    sent = np.bincount(codes, minlength=len(uniques)).tolist()
-    answered = np.bincount(codes, weights=replied, minlength=len(uniques)).astype(np.int64).tolist()
-    names = [UNSPECIFIED if value is None or value != value else str(value) for value in uniques]  # None or NaN
-    order = sorted(range(len(names)), key=lambda i: (-sent[i], -answered[i], names[i]))
-    return {names[i]: {"sent": sent[i], "replied": answered[i], "rate": _rate(answered[i], sent[i])} for i in order}
+def _owners(engine: Engine, sends: list[Touch]) -> list[ContactFacts]:
+    return [engine.contacts[t.owner] for t in sends]
 
 
-def _by_how_met(a: EngineArrays) -> dict[str, dict[str, Any]]:
-    return _breakdown(a.how_met[a.first_row[a.send_codes]], a.send_replied)
+def _breakdown(labels: list[Any], replied: list[bool], one_way: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
+    """Value -> {"sent", "replied", "rate"}, most-sent first (then most replied, then by name).
+
+    Values in ``one_way`` expect no answer: their rate is ``None`` and ``no_reply_expected`` is true.
+    """
+    sent: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    for label, got in zip(labels, replied):
+        name = UNSPECIFIED if label is None else str(label)
+        sent[name] += 1
+        answered[name] += got
+    order = sorted(sent, key=lambda name: (-sent[name], -answered[name], name))
+    result: dict[str, dict[str, Any]] = {}
+    for name in order:
+        expected = name not in one_way
+        result[name] = {"sent": sent[name], "replied": answered[name],
+                        "rate": Ratio(answered[name], sent[name]).value if expected else None}
+        if not expected:
+            result[name]["no_reply_expected"] = True
+    return result
 
 
-def _median_days(a: EngineArrays) -> float | None:
-    days = a.send_days_to_reply[~np.isnan(a.send_days_to_reply)]
-    return float(np.median(days)) if len(days) else None
+def response_rate(engine: Engine) -> Ratio:
+    """Sent touchpoints that got a reply, over all sent touchpoints (as it always was)."""
+    sends = engine.sends
+    return Ratio(sum(t.replied for t in sends), len(sends))
 
 
-def _thank_you_rate(a: EngineArrays) -> float | None:
-    met = _met(a)
-    return _rate(int((met & (a.thanked_on != NAT)).sum()), int(met.sum()))
+def people_replied_rate(engine: Engine) -> Ratio:
+    """People written to who replied at least once: persistence with one person does not lower it."""
+    written = [p for p in _people(engine) if p.sent]
+    return Ratio(sum(1 for p in written if p.replies or any(not t.sent for t in p.touches)), len(written))
 
 
-def _within_a_day(a: EngineArrays, policy: Policy) -> float | None:
-    met = _met(a)
-    quick = met & (a.thanked_on != NAT) & (a.thanked_on - a.date_met <= policy.thank_you_days)
-    return _rate(int(quick.sum()), int(met.sum()))
+def on_time_rate(engine: Engine) -> Ratio:
+    """Thank-yous, follow-ups and replies done by their due date, over those that have come due (or were done)."""
+    deadlines = [d for p in _people(engine) for d in p.deadlines if d.done_on is not None or d.due < engine.as_of]
+    return Ratio(sum(1 for d in deadlines if d.done_on is not None and d.done_on <= d.due), len(deadlines))
 
 
-def _referral_tree(a: EngineArrays) -> dict[str, list[str]]:
+def _thank_you_due(engine: Engine) -> list[ContactFacts]:
+    """Met contacts whose thank-you is already due (or was sent): the fair denominator for the thank-you rate."""
+    return [p for p in _met(engine)
+            if p.thanked_on is not None or (p.thank_you_due is not None and p.thank_you_due < engine.as_of)]
+
+
+def thank_you_rate(engine: Engine) -> Ratio:
+    due = _thank_you_due(engine)
+    return Ratio(sum(1 for p in due if p.thanked_on is not None), len(due))
+
+
+def thanked_within(engine: Engine) -> Ratio:
+    """Thanked within ``thank_you_days`` of the (latest) meeting, over the meetings whose thank-you is due."""
+    due = _thank_you_due(engine)
+    quick = [p for p in due if p.thanked_on is not None and p.meetings
+             and (p.thanked_on - p.meetings[-1]).days <= engine.policy.thank_you_days]
+    return Ratio(len(quick), len(due))
+
+
+def _median_days(engine: Engine) -> float | None:
+    waits = [t.days_to_reply for t in engine.sends if t.days_to_reply is not None]
+    return float(statistics.median(waits)) if waits else None
+
+
+def _referral_tree(engine: Engine) -> dict[str, list[str]]:
     """Referrer's name -> the names of the contacts they referred, in sheet order."""
     tree: dict[str, list[str]] = {}
-    for at in np.flatnonzero(a.primary & (a.referrer_code >= 0)).tolist():
-        tree.setdefault(str(a.name[a.first_row[a.referrer_code[at]]]), []).append(str(a.name[at]))
+    for p in _people(engine):
+        if p.referrer is not None:
+            tree.setdefault(engine.contacts[p.referrer].name, []).append(p.name)
     return tree
 
 
-def _weekly(a: EngineArrays) -> list[dict[str, Any]]:
+def _weekly(engine: Engine) -> list[dict[str, Any]]:
     """Touchpoints per week (weeks start on Monday), gaps filled with zeros."""
-    if not len(a.touch_days):
+    if not engine.touches:
         return []
-    monday = a.touch_days - (a.touch_days + 3) % 7  # day 0, 1970-01-01, was a Thursday
-    first = int(monday.min())
-    week = (monday - first) // 7
-    weeks = int(week.max()) + 1
-    sent = np.bincount(week[a.touch_sent], minlength=weeks).tolist()
-    received = np.bincount(week[a.touch_received], minlength=weeks).tolist()
-    start = dt.date(1970, 1, 1) + dt.timedelta(days=first)
-    return [
-        {"week": (start + dt.timedelta(weeks=i)).isoformat(), "sent": s, "received": r}
-        for i, (s, r) in enumerate(zip(sent, received))
-    ]
+    mondays = [t.day - dt.timedelta(days=t.day.weekday()) for t in engine.touches]
+    first, last = min(mondays), max(mondays)
+    sent: Counter[dt.date] = Counter(m for m, t in zip(mondays, engine.touches) if t.sent)
+    received: Counter[dt.date] = Counter(m for m, t in zip(mondays, engine.touches) if not t.sent)
+    weeks = (last - first).days // 7 + 1
+    return [{"week": (first + dt.timedelta(weeks=i)).isoformat(), "sent": sent[first + dt.timedelta(weeks=i)],
+             "received": received[first + dt.timedelta(weeks=i)]} for i in range(weeks)]
 
 
-def _warmth(a: EngineArrays) -> dict[str, int]:
-    counts = Counter(a.warmth[a.primary].tolist())
+def _warmth(engine: Engine) -> dict[str, int]:
+    counts = Counter(p.warmth for p in _people(engine))
     return {level: counts.get(level, 0) for level in WARMTH_LEVELS}
 
 
@@ -116,35 +173,50 @@ def _count_state(state: str) -> Callable[[Engine], int]:
 
 
 STATS: tuple[Stat, ...] = (
-    Stat("contacts", "Contacts", "count", lambda e: int(e.arrays.primary.sum())),
-    Stat("meetings", "Meetings (contacts with a date met)", "count", lambda e: int(_met(e.arrays).sum())),
-    Stat("sent", "Touchpoints sent", "count", lambda e: len(e.arrays.send_codes)),
-    Stat("received", "Touchpoints received", "count", lambda e: int(e.arrays.touch_received.sum())),
-    Stat("replied", "Sent touchpoints that got a reply", "count", lambda e: int(e.arrays.send_replied.sum())),
-    Stat("response_rate", "Response rate", "rate",
-         lambda e: _rate(int(e.arrays.send_replied.sum()), len(e.arrays.send_codes))),
+    Stat("contacts", "Contacts", "count", lambda e: len(_people(e))),
+    Stat("meetings", "Meetings (contacts with a date met)", "count", lambda e: len(_met(e))),
+    Stat("sent", "Touchpoints sent", "count", lambda e: len(e.sends)),
+    Stat("received", "Touchpoints received", "count", lambda e: sum(1 for t in e.touches if not t.sent)),
+    Stat("replied", "Sent touchpoints that got a reply", "count", lambda e: sum(t.replied for t in e.sends)),
+    Stat("response_rate", "Response rate", "rate", response_rate),
+    Stat("people_replied_rate", "People who replied", "rate", people_replied_rate,
+         note="Of the people you wrote to, how many answered at least once."),
+    Stat("on_time_rate", "Follow-ups done on time", "rate", on_time_rate,
+         note="Thank-yous, follow-ups and replies sent by their due date."),
     Stat("response_rate_by_channel", "Response rate by channel", "breakdown",
-         lambda e: _breakdown(e.arrays.send_channel, e.arrays.send_replied)),
+         lambda e: _breakdown([t.channel for t in e.sends], [t.replied for t in e.sends])),
     Stat("response_rate_by_purpose", "Response rate by purpose", "breakdown",
-         lambda e: _breakdown(e.arrays.send_purpose, e.arrays.send_replied)),
-    Stat("response_rate_by_how_met", "Response rate by how you met", "breakdown", lambda e: _by_how_met(e.arrays)),
-    Stat("median_days_to_reply", "Median days to a reply", "days", lambda e: _median_days(e.arrays)),
-    Stat("thank_you_rate", "Thank-you rate (meetings thanked)", "rate", lambda e: _thank_you_rate(e.arrays),
-         note="About 5% of job seekers send thank-yous; under 25% do even after a formal interview."),
-    Stat("thank_you_within_1_day_rate", "Thanked within a day", "rate", lambda e: _within_a_day(e.arrays, e.policy)),
+         lambda e: _breakdown([t.purpose for t in e.sends], [t.replied for t in e.sends], ONE_WAY_PURPOSES),
+         note="Thank-yous, updates, articles and referral updates expect no reply."),
+    Stat("response_rate_by_how_met", "Response rate by how you met", "breakdown",
+         lambda e: _breakdown([p.how_met for p in _owners(e, e.sends)], [t.replied for t in e.sends])),
+    Stat("median_days_to_reply", "Median days to a reply", "days", _median_days),
+    Stat("thank_you_rate", "Thank-you rate (meetings thanked)", "rate", thank_you_rate,
+         note="Counts meetings whose thank-you is already due. About 5% of job seekers send thank-yous; "
+              "under 25% do even after a formal interview."),
+    Stat("thank_you_within_1_day_rate", "Thanked within a day", "rate", thanked_within),
     Stat("gone_quiet", "Contacts gone quiet (no reply to the last messages)", "count",
-         lambda e: int((e.arrays.primary & e.arrays.gone_quiet).sum())),
+         lambda e: sum(1 for p in _people(e) if p.gone_quiet)),
     Stat("overdue", "Follow-ups overdue", "count", _count_state("overdue")),
-    Stat("upcoming", "Follow-ups due in the next two weeks", "count", _count_state("upcoming")),
-    Stat("referrals", "Referrals gained", "count",
-         lambda e: int((e.arrays.primary & (e.arrays.referrer_code >= 0)).sum())),
-    Stat("referral_tree", "Who referred whom", "tree", lambda e: _referral_tree(e.arrays)),
-    Stat("warmth", "Contacts by how they reply", "counts", lambda e: _warmth(e.arrays),
-         note="Booster: quick or warm replies. Obligate: late or brief. Curmudgeon: no reply to two or more."),
-    Stat("weekly_activity", "Weekly activity", "weekly", lambda e: _weekly(e.arrays)),
+    Stat("upcoming", "Follow-ups coming up", "count", _count_state("upcoming")),
+    Stat("referrals", "Referrals gained", "count", lambda e: sum(1 for p in _people(e) if p.referrer is not None)),
+    Stat("referral_tree", "Who referred whom", "tree", _referral_tree),
+    Stat("warmth", "Contacts by how they reply", "counts", _warmth,
+         note="Booster: quick or warm replies. Obligate: late or brief. Curmudgeon: no reply to two or more "
+              "messages after a fair wait. Never given to Do not contact."),
+    Stat("weekly_activity", "Weekly activity", "weekly", _weekly),
 )
 
 
 def compute_stats(engine: Engine) -> dict[str, Any]:
-    """Every statistic, keyed and ordered as :data:`STATS`."""
-    return {stat.key: stat.compute(engine) for stat in STATS}
+    """Every statistic, keyed and ordered as :data:`STATS`; rates as numbers, their parts under :data:`RATE_PARTS`."""
+    values: dict[str, Any] = {}
+    parts: dict[str, dict[str, int]] = {}
+    for stat in STATS:
+        value = stat.compute(engine)
+        if isinstance(value, Ratio):
+            parts[stat.key] = value.to_json()
+            value = value.value
+        values[stat.key] = value
+    values[RATE_PARTS] = parts
+    return values

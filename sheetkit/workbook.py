@@ -537,7 +537,7 @@ def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institu
         ("7.", ("Set Status to Paused to rest a contact (an agreed date still brings them back), "
                 "or to Closed or Do not contact to stop for good.")),
         ("8.", (f"When you accept a job offer, type the day in {spec.OFFER_LABEL} above: everyone who helped "
-                f"is owed a short note within {days(OFFER_THANKS_DAYS)}.")),
+                f"is owed a short note within {days(policy.offer_thanks_days)}.")),
         ("9.", (f"To print, select the rows you have filled in and print the selection: the sheets are ready "
                 f"for {CONTACT_ROWS} contacts and {TOUCHPOINT_ROWS:,} messages, and a plain print includes "
                 "the empty rows.")),
@@ -545,25 +545,25 @@ def _fill_start_sheet(sheet: Worksheet, config: Config, *, student: str, institu
         ("Thank-you", (f"{days(policy.thank_you_days)} after each meeting, or after a warm reply from someone "
                        "you have not met")),
         ("First follow-up", (f"{days(policy.first_follow_up_days)} after the thank-you "
-                             f"({days(JOB_INTERVIEW_CHECK_DAYS)} after a job interview's, to ask about the status); "
+                             f"({days(policy.job_status_check_days)} after a job interview's, to ask about the status); "
                              "answering a message of theirs does not count")),
         ("Second follow-up", (f"{days(policy.second_follow_up_days)} after the first follow-up, "
                               "unless their replies are brief")),
         ("Keep in touch", (f"every {days(policy.keep_in_touch_days)} after your last message; "
-                           f"every {days(WARM_KEEP_IN_TOUCH_DAYS)} when their latest reply was warm")),
+                           f"every {days(policy.warm_keep_in_touch_days)} when their latest reply was warm")),
         ("Agreed date", ("the day in Agreed next contact wins: until then the follow-ups above wait for it, "
                          "whether it comes sooner or later (a thank-you is still due)")),
-        ("Reply", f"{days(REPLY_DAYS)} after they ask you something (Purpose Question or Meeting request)"),
-        ("Nudge", (f"{days(NUDGE_DAYS)} after an unanswered request to someone you have not met; "
+        ("Reply", f"{days(policy.reply_days)} after they ask you something (Purpose Question or Meeting request)"),
+        ("Nudge", (f"{days(policy.nudge_days)} after an unanswered request to someone you have not met; "
                    "after two, let it rest")),
         ("Referrer update", f"{days(policy.referrer_update_days)} after meeting someone a contact referred you to"),
-        ("Referrer thanks", (f"{days(REFERRER_THANKS_DAYS)} after you first write to someone a contact referred "
+        ("Referrer thanks", (f"{days(policy.referrer_thanks_days)} after you first write to someone a contact referred "
                              "you to")),
         ("Spacing", (f"nothing falls due within {days(policy.spacing_days)} of your last message, "
                      "except an agreed date, a reply or the news of your offer")),
         ("Cool-off", (f"after {policy.cool_off_unanswered} unanswered messages, or brief replies, the keep-in-touch "
                       f"gap is {policy.cool_off_factor} times longer")),
-        ("Stop", (f"after {STOP_AFTER_UNANSWERED} unanswered messages in a row nothing more is due: "
+        ("Stop", (f"after {policy.stop_unanswered} unanswered messages in a row nothing more is due: "
                   "set Status to Paused or Closed")),
     ]
     if policy.business_days:
@@ -841,14 +841,6 @@ def _add_due_highlights(sheet: Worksheet, layout: _SheetLayout, policy: Policy) 
 
 # --- Formulas -------------------------------------------------------------------
 
-#: Rules of "Reading the relationship" (DOMAIN.md) that have no Policy setting yet: days, or counts.
-REPLY_DAYS = 1
-NUDGE_DAYS = 7
-JOB_INTERVIEW_CHECK_DAYS = 7
-WARM_KEEP_IN_TOUCH_DAYS = 60
-REFERRER_THANKS_DAYS = 2
-OFFER_THANKS_DAYS = 7
-STOP_AFTER_UNANSWERED = 4
 #: A message sent within this many days after one of theirs answers it (and is no follow-up).
 ANSWER_WINDOW_DAYS = 7
 #: Purposes that expect no answer: for a warm contact they never count towards cool-off.
@@ -933,9 +925,9 @@ def _contact_formulas(layout: _SheetLayout, policy: Policy, dates: _DateMath) ->
     brief = f'{h["brief_on"]}>{h["warm_on"]}'
     cooled = (f'OR({h["unanswered"]}>={policy.cool_off_unanswered},{brief})'
               if policy.cool_off_unanswered > 0 else brief)
-    keep_days = (f"IF({warm},{WARM_KEEP_IN_TOUCH_DAYS},{policy.keep_in_touch_days})"
+    keep_days = (f"IF({warm},{policy.warm_keep_in_touch_days},{policy.keep_in_touch_days})"
                  f"*IF({cooled},{policy.cool_off_factor},1)")
-    first_days = f'IF(TRIM({how_met})="Job interview",{JOB_INTERVIEW_CHECK_DAYS},{policy.first_follow_up_days})'
+    first_days = f'IF(TRIM({how_met})="Job interview",{policy.job_status_check_days},{policy.first_follow_up_days})'
     last, thank_you, first, anchor, agreed_open = (h[k] for k in (
         "last_sent", "thank_you_on", "first_follow_up_on", "thank_you_for", "agreed_open"))
 
@@ -960,7 +952,7 @@ def _contact_formulas(layout: _SheetLayout, policy: Policy, dates: _DateMath) ->
         f"IF(AND({anchor}>0,{thank_you}=0),{anchor}+{policy.thank_you_days},"
         f"IF(OR({agreed_open}>0,{last}=0),0,"
         f'IF({h["heard_from"]}=0,CHOOSE(MIN(COUNTIFS({sent_to},{is_("asks", 1)}),2)+1,{after(last)}+{keep_days},'
-        f"{last}+{NUDGE_DAYS},0),"
+        f"{last}+{policy.nudge_days},0),"
         f"{after(last)}+{keep_days})))"
     )
     on_contacts = {key: layout.cells(key) for key in ("name", "referred_by", "date_met", "introduced_on", "counted")}
@@ -1019,19 +1011,19 @@ def _contact_formulas(layout: _SheetLayout, policy: Policy, dates: _DateMath) ->
         "schedule_due": f'=IF({h["counted"]}=0,0,IF({h["last_met"]}>0,{met_cadence},{unmet_cadence}))',
         "cadence_due": f'=IF({h["schedule_due"]}=0,0,{spaced(h["schedule_due"])})',
         "agreed_open": f'=IF(AND({h["counted"]}=1,ISNUMBER({agreed}),{h["agreed_met_on"]}=0),{agreed},0)',
-        "reply_due": f'=IF({h["question_on"]}>0,{h["question_on"]}+{REPLY_DAYS},0)',
+        "reply_due": f'=IF({h["question_on"]}>0,{h["question_on"]}+{policy.reply_days},0)',
         # On a referrer's row: someone they referred was met after your last message to them.
         "referred_met": f'=IF({h["counted"]}=0,0,{referred_met})',
         "introduced": f'=IF({h["counted"]}=0,0,{introduced})',
         "referrer_update_due": f'=IF({h["referred_met"]}=0,0,'
                                f'{spaced(h["referred_met"] + "+" + str(policy.referrer_update_days))})',
         # On a referrer's row: you wrote to someone they referred (before meeting them) since your last message.
-        "referrer_thanks_due": f'=IF({h["introduced"]}=0,0,{spaced(h["introduced"] + "+" + str(REFERRER_THANKS_DAYS))})',
+        "referrer_thanks_due": f'=IF({h["introduced"]}=0,0,{spaced(h["introduced"] + "+" + str(policy.referrer_thanks_days))})',
         # Everyone who helped (met, or referred someone) hears about the accepted offer.
         "offer_thanks_due": f'=IF(AND({h["counted"]}=1,OR(TRIM({status})="",TRIM({status})="Active"),ISNUMBER({offer}),'
                             f'OR({h["last_met"]}>0,COUNTIF({on_contacts["referred_by"]},{name})>0)),'
-                            f"IF({last}>={offer},0,{offer}+{OFFER_THANKS_DAYS}),0)",
-        "next_due_formula": f'=IF(OR({h["counted"]}=0,{is_closed},{h["unanswered"]}>={STOP_AFTER_UNANSWERED}),"",'
+                            f"IF({last}>={offer},0,{offer}+{policy.offer_thanks_days}),0)",
+        "next_due_formula": f'=IF(OR({h["counted"]}=0,{is_closed},{h["unanswered"]}>={policy.stop_unanswered}),"",'
                             f'IF(TRIM({status})="Paused",IF({agreed_open}>0,{dates.working_day(agreed_open)},""),'
                             f'IF(COUNTIF({candidates},">0")=0,"",{dates.working_day(first_due)})))',
         "days_overdue_formula": f'=IF(ISNUMBER({due}),IF({due}<TODAY(),TODAY()-{due},""),"")',

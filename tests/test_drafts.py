@@ -42,7 +42,7 @@ def every_rule_tracker(path: Path, name: str = "Alice Ng", notes: str = LONG_NOT
     """Six contacts, one due under each rule as of AS_OF; the first one's name and notes as given."""
     contacts = [
         contact(name, organization="Acme Corporation", title="Data Lead", how_met="Career fair",
-                date_met=D(2026, 11, 18), notes=notes),
+                date_met=D(2026, 11, 18), notes=notes, email="alice@acme.example"),
         contact("Bob Roe", organization="Globex", date_met=D(2026, 10, 20), thank_you_sent=D(2026, 10, 21)),
         contact("Carol Diaz", organization="Initech", date_met=D(2026, 9, 1), thank_you_sent=D(2026, 9, 2)),
         contact("Dan Wu", organization="Hooli", date_met=D(2026, 3, 1), thank_you_sent=D(2026, 3, 2)),
@@ -52,6 +52,7 @@ def every_rule_tracker(path: Path, name: str = "Alice Ng", notes: str = LONG_NOT
                 thank_you_sent=D(2026, 11, 11), notes="Portfolio review offered"),
     ]
     touches = [
+        touch(D(2026, 11, 3), "Bob Roe", channel="Email", purpose="Follow-up"),  # so his next step is the update
         touch(D(2026, 9, 20), "Carol Diaz", channel="Email", purpose="Follow-up"),
         touch(D(2026, 3, 20), "Dan Wu", channel="Email", purpose="Follow-up"),
         touch(D(2026, 4, 20), "Dan Wu", channel="LinkedIn", purpose="Follow-up"),

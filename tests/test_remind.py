@@ -43,6 +43,7 @@ def scenario(path: Path) -> Path:
     ]
     touches = [
         touch(D(2026, 11, 2), "Bob Roe", channel="Email", purpose="Thank-you"),
+        touch(D(2026, 11, 12), "Bob Roe", channel="Phone call", purpose="Follow-up"),  # next step: the update
         touch(D(2026, 9, 2), "Dan Wu", channel="Email", purpose="Thank-you"),
         touch(D(2026, 9, 15), "Dan Wu", channel="LinkedIn", purpose="Follow-up"),
         touch(D(2026, 10, 20), "Dan Wu", channel="Phone call", purpose="Follow-up"),

@@ -143,10 +143,7 @@ def as_date(value: Any) -> dt.date | None:
     return value.date()
 
 
-# Every rule of DOMAIN.md, one contact each where possible (default policy). `engine_differs`: the
-# report's engine of this branch's base does not apply the rule yet (issues 12 and 16); the lead
-# reconciles at merge, when the rewritten engine lands.
-NEW_RULE = "the engine does not apply this rule of DOMAIN.md yet"
+# Every rule of DOMAIN.md, one contact each where possible (default policy).
 AGREEMENT_PEOPLE = [
     # Cool-off: the last 3 messages unanswered, so keep in touch every 240 days: -150 + 240.
     Person("Cora Cooloff", day(90), {"date_met": day(-200)},
@@ -218,9 +215,6 @@ AGREEMENT_PEOPLE = [
     # A touchpoint dated tomorrow has not happened: the thank-you is still due.
     Person("Fay Future", day(-1), {"date_met": day(-2)}, [sent(day(1), "Fay Future", "Thank-you")]),
 ]
-ENGINE_DIFFERS = {"Lena Later", "Hannah Question", "Jamal Paused", "Stella Stop", "Wanda Warm", "Bree Brief",
-                  "Jo Interview", "Nell Nudge", "Nora Rest", "Ivy Introducer", "Ian Introduced", "Pia Inperson",
-                  "Rhea Reply", "Mo Meeting", "Wes Warmreply", "Fay Future"}
 # Overdue on the sheet: Rita, Theo, Hannah, Jo, Nell, Ivy, Pia, Rhea, Mo, Wes, Fay.
 AGREEMENT_OVERDUE = 11
 
@@ -354,11 +348,7 @@ def earliest_due(report: dict[str, Any], name: str) -> dt.date | None:
     return min(dues, default=None)
 
 
-@pytest.mark.parametrize("person", [
-    pytest.param(person, id=person.name,
-                 marks=[pytest.mark.xfail(strict=False, reason=NEW_RULE)] if person.name in ENGINE_DIFFERS else [])
-    for person in AGREEMENT_PEOPLE
-])
+@pytest.mark.parametrize("person", [pytest.param(person, id=person.name) for person in AGREEMENT_PEOPLE])
 def test_sheet_agrees_with_the_report(computed: dict[str, openpyxl.Workbook], report: dict[str, Any],
                                       person: Person) -> None:
     """Same workbook, same day: the sheet's Next follow-up due is the report's earliest due for the contact."""
@@ -375,8 +365,6 @@ def test_dashboard_counts_one_overdue_step_per_contact(computed: dict[str, openp
     assert overdue_now(computed["agreement"]) == AGREEMENT_OVERDUE
 
 
-@pytest.mark.xfail(strict=False, reason="the engine lists several follow-ups per contact until issue 12's "
-                                        "one next step lands, and " + NEW_RULE)
 def test_dashboard_overdue_agrees_with_the_report(computed: dict[str, openpyxl.Workbook],
                                                   report: dict[str, Any]) -> None:
     assert overdue_now(computed["agreement"]) == sum(f["state"] == "overdue" for f in report["followups"])
