@@ -39,7 +39,7 @@ from sheetkit.spec import (  # noqa: E402  (the repository is put on the path ab
 )
 
 #: Bump when the generator changes, so cached files are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 #: The year of activity the generated trackers cover; reports are run as of AS_OF.
 YEAR_START = dt.date(2025, 11, 1)
 YEAR_DAYS = 365
@@ -172,24 +172,25 @@ def _contact_rows(rng: random.Random, people: list[_Contact]) -> Iterator[list[A
         thanked = met + dt.timedelta(days=rng.choice((0, 1, 1, 2, 5))) if met and rng.random() < 0.3 else None
         agreed = met + dt.timedelta(days=rng.randrange(20, 90)) if met and rng.random() < 0.15 else None
         referrer = names[rng.randrange(index)] if index and rng.random() < 0.12 else None
-        yield [
-            person.name,
-            organization,
-            rng.choice(TITLES) if rng.random() < 0.8 else None,
-            rng.choice(INDUSTRIES) or None,
-            f"{first}.{last}@example.org" if rng.random() < 0.7 else None,
-            f"0{rng.randrange(10**9, 10**10)}" if rng.random() < 0.3 else None,
-            f"https://www.linkedin.com/in/{first}-{last}-{index}" if rng.random() < 0.5 else None,
-            rng.choice(LISTS["how_met"]) if met else rng.choice(("Cold outreach", None)),
-            referrer,
-            _date_cell(rng, met),
-            thanked,
-            agreed,
-            person.status,
-            None,  # Next follow-up due: a formula in a real tracker, never read
-            None,  # Days overdue: likewise
-            rng.choice(MEETING_NOTES) or None,
-        ]
+        row = {
+            "name": person.name,
+            "organization": organization,
+            "title": rng.choice(TITLES) if rng.random() < 0.8 else None,
+            "industry": rng.choice(INDUSTRIES) or None,
+            "email": f"{first}.{last}@example.org" if rng.random() < 0.7 else None,
+            "phone": f"0{rng.randrange(10**9, 10**10)}" if rng.random() < 0.3 else None,
+            "linkedin": f"https://www.linkedin.com/in/{first}-{last}-{index}" if rng.random() < 0.5 else None,
+            "best_way": rng.choice(LISTS["channel"]) if rng.random() < 0.2 else None,
+            "how_met": rng.choice(LISTS["how_met"]) if met else rng.choice(("Cold outreach", None)),
+            "referred_by": referrer,
+            "date_met": _date_cell(rng, met),
+            "thank_you_sent": thanked,
+            "agreed_next": agreed,
+            "status": person.status,
+            "notes": rng.choice(MEETING_NOTES) or None,
+        }
+        # Columns the generator does not fill (the two formula columns, any added later) stay blank.
+        yield [row.get(column.key) for column in CONTACT_COLUMNS]
 
 
 def _touchpoint_rows(rng: random.Random, people: list[_Contact], count: int) -> Iterator[list[Any]]:
@@ -222,24 +223,34 @@ def _history(rng: random.Random, person: _Contact, thank: bool = True) -> list[t
         replied = rng.random() < 0.45
         reply_on = day + dt.timedelta(days=rng.choice((0, 1, 2, 3, 6, 12))) if replied else None
         got_reply = ("Yes" if replied else rng.choice(("No", None))) if rng.random() < 0.6 else None
-        history.append((day, [
-            _date_cell(rng, day),
-            _contact_cell(rng, person.name),
-            channel if rng.random() < 0.95 else None,
-            "Sent" if rng.random() < 0.98 else None,
-            purpose if rng.random() < 0.9 else None,
-            got_reply,
-            reply_on if got_reply == "Yes" and rng.random() < 0.5 else None,
-            rng.choice(("Brief", "Warm", None)) if replied else None,
-            rng.choice(TOUCH_NOTES) or None,
-        ]))
+        history.append((day, _touchpoint_row({
+            "date": _date_cell(rng, day),
+            "contact": _contact_cell(rng, person.name),
+            "channel": channel if rng.random() < 0.95 else None,
+            "direction": "Sent" if rng.random() < 0.98 else None,
+            "purpose": purpose if rng.random() < 0.9 else None,
+            "got_reply": got_reply,
+            "reply_date": reply_on if got_reply == "Yes" and rng.random() < 0.5 else None,
+            "reply_quality": rng.choice(("Brief", "Warm", None)) if replied else None,
+            "notes": rng.choice(TOUCH_NOTES) or None,
+        })))
         if reply_on is not None and rng.random() < 0.7:
-            history.append((reply_on, [
-                reply_on, person.name, channel, "Received", rng.choice(("Follow-up", "Update", "Question", None)),
-                None, None, rng.choice(("Brief", "Warm", None)), rng.choice(TOUCH_NOTES) or None,
-            ]))
+            history.append((reply_on, _touchpoint_row({
+                "date": reply_on,
+                "contact": person.name,
+                "channel": channel,
+                "direction": "Received",
+                "purpose": rng.choice(("Follow-up", "Update", "Question", None)),
+                "reply_quality": rng.choice(("Brief", "Warm", None)),
+                "notes": rng.choice(TOUCH_NOTES) or None,
+            })))
         day = day + dt.timedelta(days=rng.choice((7, 10, 14, 14, 21, 30, 45, 90)))
     return history
+
+
+def _touchpoint_row(cells: dict[str, Any]) -> list[Any]:
+    """A Touchpoints row in the contract's column order; columns not given stay blank."""
+    return [cells.get(column.key) for column in TOUCHPOINT_COLUMNS]
 
 
 def _date_cell(rng: random.Random, day: dt.date | None) -> Any:

@@ -308,7 +308,8 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
         sheetkit new tracker.xlsx --student "Sam Lee" --institution "Northfield University"
         sheetkit new --roster class.csv --out-dir trackers
     """
-    from sheetkit.workbook import TrackerTemplate, default_cache_dir
+    from sheetkit.cache import default_cache_dir
+    from sheetkit.workbook import TrackerTemplate
 
     cache_dir = None if no_cache else default_cache_dir()
     if roster is not None:
@@ -591,7 +592,7 @@ def main() -> None:
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
     try:
-        cli.main(prog_name="sheetkit")
+        cli.main(prog_name="sheetkit")  # click's standalone mode always ends in SystemExit
     except SystemExit as exc:
         code = exc.code
     except Stopped as exc:
@@ -606,8 +607,6 @@ def main() -> None:
                                  "sheetkit, not a problem with your files; run the command again with --debug "
                                  "(or SHEETKIT_DEBUG=1) to see the details, and report them."), err=True)
         code = EXIT_INTERNAL_ERROR
-    else:  # pragma: no cover - click's standalone mode always ends in SystemExit
-        code = 0
     _exit_now(code)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import secrets
@@ -85,10 +86,8 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> Non
             os.fsync(stream.fileno())
         # The file was made private (0600); give it the mode a plain open() would.
         os.chmod(temporary, _mode_for(destination))
-        try:
+        with contextlib.suppress(FileNotFoundError):
             _refuse_special(destination, destination.lstat().st_mode)
-        except FileNotFoundError:
-            pass
         os.replace(temporary, destination)
     except OSError as exc:
         if not isinstance(exc, FileExistsError):  # that one is another run's temporary file: not ours to remove
@@ -101,10 +100,8 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> Non
 
 def _remove(temporary: Path) -> None:
     """Remove a temporary file if it is there (on a read-only file system it never was)."""
-    try:
+    with contextlib.suppress(OSError):
         temporary.unlink()
-    except OSError:
-        pass
 
 
 def _mode_for(destination: Path) -> int:
@@ -121,7 +118,7 @@ def as_utf8(write: Callable[[IO[str]], object]) -> Callable[[IO[bytes]], object]
     """``write``, which writes text piece by piece, made to write it to a byte stream as UTF-8 (newlines as given)."""
 
     def encode(stream: IO[bytes]) -> None:
-        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")  # type: ignore[type-var]
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
         write(text)
         text.flush()
         text.detach()

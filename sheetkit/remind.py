@@ -26,9 +26,9 @@ import icalendar
 import pandas as pd
 
 from sheetkit import __version__
-from sheetkit.reading.names import fold_name
 from sheetkit.model import Followup
 from sheetkit.output import GENERATOR_MARK
+from sheetkit.reading.names import fold_name
 from sheetkit.report import Report
 from sheetkit.rules import RULE_TABLE
 
@@ -160,7 +160,7 @@ def render_calendar(
     calendar is, which is what a personal reminder wants. ``generated`` (UTC,
     default now) becomes DTSTAMP and LAST-MODIFIED.
     """
-    stamp = (generated or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    stamp = (generated or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -41,7 +41,7 @@ from sheetkit.spec import Column, column_letter
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import Cell
+    from openpyxl.cell.cell import Cell, MergedCell
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.worksheet import Worksheet
@@ -237,7 +237,7 @@ def build_workbook(
     dates = _DateMath(config.policy)
 
     workbook = Workbook()
-    start = workbook.active
+    start = workbook.worksheets[0]
     start.title = spec.START_SHEET
     _fill_start_sheet(start, config, student=student, institution=_institution_name(config, institution), email=email)
     _fill_data_sheet(workbook.create_sheet(spec.CONTACTS_SHEET), contacts, config, list_ranges,
@@ -341,7 +341,7 @@ class TrackerTemplate:
 
     def render(self, student: str, email: str = "") -> bytes:
         """The .xlsx bytes of the workbook for one student, dated now."""
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in self._parts:
@@ -349,7 +349,7 @@ class TrackerTemplate:
                     # One pass over the part: a student named like the email's placeholder stays a name.
                     values = {self._mark(self._STUDENT): self._mark(_clean_text(student)),
                               self._mark(self._EMAIL): self._mark(_clean_text(email))}
-                    data = re.sub(b"|".join(map(re.escape, values)), lambda found: values[found[0]], data)
+                    data = re.sub(b"|".join(map(re.escape, values)), lambda found: values[found[0]], data)  # noqa: B023 (called at once)
                 elif name == _CORE_PROPERTIES:
                     data = _CREATED_OR_MODIFIED.sub(lambda match: match[1] + now, data)
                 archive.writestr(name, data)
@@ -632,7 +632,7 @@ def _font(**style: Any) -> Font:
     return Font(name=FONT_NAME, **style)
 
 
-def _set_text(cell: Cell, value: str) -> None:
+def _set_text(cell: Cell | MergedCell, value: str) -> None:
     """Store ``value`` as plain text, so a name such as ``=cmd`` never becomes a formula; leave blanks empty."""
     text = _clean_text(value)
     if text:
@@ -815,7 +815,9 @@ def _print_setup(sheet: Worksheet, *, repeat_header: bool) -> None:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     if repeat_header:
         sheet.print_title_rows = "1:1"
 
@@ -1116,7 +1118,7 @@ def _list_ranges(config: Config) -> dict[str, str]:
 
 
 def _fill_lists_sheet(sheet: Worksheet, config: Config) -> None:
-    columns: list[tuple[str, list[object]]] = [
+    columns: list[tuple[str, list[str | dt.date]]] = [
         (spec.LIST_TITLES[key], list(config.list_values(key))) for key in spec.LISTS
     ]
     if config.policy.business_days and config.policy.holidays:

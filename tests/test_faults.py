@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from builders import contact, touch, write_tracker
 
 REQUIRE_REAL = os.environ.get("SHEETKIT_REQUIRE_REAL") == "1"

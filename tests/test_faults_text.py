@@ -15,9 +15,9 @@ from pathlib import Path
 import icalendar
 import openpyxl
 import pytest
-from builders import contact, touch, write_tracker
 from click.testing import CliRunner
 
+from builders import contact, touch, write_tracker
 from sheetkit.cli import cli
 from sheetkit.config import BOUNDS, Policy, Reading, load_config
 from sheetkit.errors import ConfigError, Problem, TemplateError, printable

@@ -19,10 +19,10 @@ from sheetkit.config import Config
 from sheetkit.roster import read_roster, safe_file_stem, unique_file_names
 from sheetkit.workbook import (
     AUTO_SUFFIX,
+    CONTACT_HELPERS,
     CONTACT_ROWS,
     DASHBOARD_FIGURES,
     DATE_FORMAT,
-    CONTACT_HELPERS,
     TOUCHPOINT_HELPERS,
     TOUCHPOINT_NAMES,
     TOUCHPOINT_ROWS,

@@ -156,7 +156,7 @@ def test_workbook_is_dated_when_stamped_not_when_cached(template: TrackerTemplat
         for name, data in parts.items():
             archive.writestr(name, data)
     properties = openpyxl.load_workbook(io.BytesIO(TrackerTemplate(old.getvalue()).render("Sam"))).properties
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     for stamp in (properties.created, properties.modified):
         assert abs(stamp - now) < dt.timedelta(minutes=5), stamp
 

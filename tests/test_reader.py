@@ -7,8 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import CONTACT_HEADERS, contact, touch, write_tracker
 
+from builders import CONTACT_HEADERS, contact, touch, write_tracker
 from sheetkit.config import Config, Reading
 from sheetkit.errors import UnreadableWorkbook
 from sheetkit.reading import read_tracker

@@ -18,9 +18,9 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
-from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
 from python_calamine import CalamineWorkbook
 
+from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
 from sheetkit.config import Config, Reading
 from sheetkit.errors import UnreadableWorkbook
 from sheetkit.model import Tracker

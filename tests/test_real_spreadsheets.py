@@ -19,14 +19,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
 from click.testing import CliRunner
-from conftest import _need
-from libreoffice import recalculate_all
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.worksheet.table import Table
 
+from builders import CONTACT_HEADERS, TOUCHPOINT_HEADERS, contact, touch, write_tracker
+from conftest import _need
+from libreoffice import recalculate_all
 from sheetkit.cli import cli
 from sheetkit.errors import UnreadableWorkbook
 from sheetkit.model import Tracker

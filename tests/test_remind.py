@@ -25,7 +25,7 @@ from staged import row_of, staged
 
 D = dt.date
 AS_OF = D(2026, 11, 22)
-GENERATED = dt.datetime(2026, 11, 22, 8, 30, tzinfo=dt.timezone.utc)
+GENERATED = dt.datetime(2026, 11, 22, 8, 30, tzinfo=dt.UTC)
 
 
 def scenario(path: Path) -> Path:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from libreoffice import recalculate
 
+from libreoffice import recalculate
 from sheetkit.config import Config
 from sheetkit.report import build_report
 

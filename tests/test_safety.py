@@ -25,7 +25,6 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from xml_mutations import mutate_tags
 
 from sheetkit.config import Reading
 from sheetkit.errors import UnreadableWorkbook
@@ -33,6 +32,7 @@ from sheetkit.reading import guard, limits
 from sheetkit.reading.limits import WorkbookSource, inspect_workbook
 from sheetkit.reading.sheet_xml import SharedStrings
 from sheetkit.spec import column_letter
+from xml_mutations import mutate_tags
 
 REPO = Path(__file__).resolve().parent.parent
 SHEET = "xl/worksheets/sheet1.xml"

@@ -18,8 +18,8 @@ from typing import Any
 
 import openpyxl
 import pytest
-from libreoffice import recalculate_all
 
+from libreoffice import recalculate_all
 from sheetkit import spec
 from sheetkit.config import Config, Policy
 from sheetkit.workbook import DASHBOARD_FIGURES, build_workbook, workbook_bytes

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sheetkit.spec import column_letter  # noqa: E402  (the repository is put on the path above)
+from sheetkit.spec import column_letter
 
 #: file name -> (expected exit code of `sheetkit check`, text its message must contain)
 CASES: dict[str, tuple[int, str]] = {
