@@ -24,8 +24,12 @@ class CheckResult:
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
 
+    def ordered(self) -> list[Problem]:
+        """The problems in reading order, the reader's and the engine's mixed."""
+        return sorted(self.problems, key=_reading_order)
+
     def lines(self) -> list[str]:
-        return [f"{self.source}: {problem}" for problem in sorted(self.problems, key=_reading_order)]
+        return [f"{self.source}: {problem}" for problem in self.ordered()]
 
     def summary(self) -> str:
         errors = sum(1 for p in self.problems if p.severity == "error")
@@ -43,7 +47,7 @@ class CheckResult:
                 "ok": self.ok,
                 "contacts": self.contacts,
                 "touchpoints": self.touchpoints,
-                "problems": [p.to_json() for p in self.problems],
+                "problems": [p.to_json() for p in self.ordered()],
             },
             indent=2,
             ensure_ascii=False,
