@@ -36,9 +36,12 @@ def fold_name(text: str) -> str:
     >>> fold_name("  Aoife\u00a0O\u2019BRIEN ") == fold_name("aoife o'brien")
     True
     """
+    folded = text
     if not text.isascii() or "`" in text:
-        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
-    return " ".join(text.split()).casefold()
+        folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
+    key = " ".join(folded.split()).casefold()
+    # A name made only of invisible characters still matches itself, typed the same way.
+    return key or text.strip().casefold()
 
 
 class NameHints:
