@@ -26,6 +26,7 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -204,7 +205,7 @@ class Engine:
     problems: list[Problem]
     advice: list[Advice]
 
-    @property
+    @cached_property
     def sends(self) -> list[Touch]:
         """Every counted outgoing touchpoint (meetings included, as the response rate always counted them)."""
         return [t for t in self.touches if t.sent]
