@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import gc
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -204,7 +208,7 @@ class Engine:
     problems: list[Problem]
     advice: list[Advice]
 
-    @property
+    @cached_property
     def sends(self) -> list[Touch]:
         """Every counted outgoing touchpoint (meetings included, as the response rate always counted them)."""
         return [t for t in self.touches if t.sent]
@@ -216,10 +220,15 @@ class Calendar:
     def __init__(self, policy: Policy) -> None:
         self.business = policy.business_days
         self.holidays = frozenset(policy.holidays)
+        #: (day, count) -> due date: a year of days and a handful of intervals, asked for many times over.
+        self._after: dict[tuple[dt.date, int], dt.date] = {}
 
     def after(self, day: dt.date, count: int) -> dt.date:
-        later = day + dt.timedelta(days=count)
-        return self.weekday(later) if self.business else later
+        due = self._after.get((day, count))
+        if due is None:
+            later = day + dt.timedelta(days=count)
+            due = self._after[day, count] = self.weekday(later) if self.business else later
+        return due
 
     def working(self, day: dt.date) -> dt.date:
         """``day`` itself, or with business days on, the next day that is no weekend or holiday."""
@@ -253,6 +262,24 @@ class _Item:
 
 def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     """Work out the one next step per contact in ``tracker`` as of ``as_of``."""
+    with _collector_paused():
+        return _run_policy(tracker, policy, as_of)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off: the engine makes a few objects per touchpoint and no cycles, and the
+    collector, run every few hundred new objects, would walk them all again and again (a fifth of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     calendar = Calendar(policy)
     problems: list[Problem] = []
     people = _contacts(tracker, as_of, problems)
@@ -275,7 +302,8 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
             item for item in pending if item.rule == "agreed-date" and person.status == "Paused" and not person.resting]
         if eligible:
             ranked.append(_next_step(person, eligible, as_of, policy, calendar))
-    ranked.sort(key=lambda pair: (STATES.index(pair[1].state), -pair[1].days_overdue, pair[1].due, pair[0],
+    state_order = {state: i for i, state in enumerate(STATES)}
+    ranked.sort(key=lambda pair: (state_order[pair[1].state], -pair[1].days_overdue, pair[1].due, pair[0],
                                   pair[1].contact_row))
     followups = [followup for _, followup in ranked]
     for i, person in enumerate(people):
@@ -443,33 +471,34 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
         answered = first_answer.get(t.day)
         if answered is None and meetings:
             # Meeting them after the message (before your next one) answers it too.
-            following = out_days[bisect.bisect_right(out_days, t.day):]
-            until = following[0] if following else dt.date.max
+            at = bisect.bisect_right(out_days, t.day)
+            until = out_days[at] if at < len(out_days) else dt.date.max
             answered = next((day for day in p.meetings if t.day < day < until), None)
         # A conversation in person or on video is answered by nature.
         t.replied = t.got_reply or answered is not None or t.channel in MEETING_CHANNELS
         t.reply_on = (t.reply_date or answered) if t.replied else None
-    p.sent, p.replies = len(sends), sum(t.replied for t in sends)
+    replied = [t for t in sends if t.replied]
+    p.sent, p.replies = len(sends), len(replied)
     if outgoing:
         p.last_outgoing, p.last_channel = outgoing[-1].day, outgoing[-1].channel
-    replies = [t.day for t in received] + [t.reply_on for t in sends if t.reply_on]
+    replies = [t.day for t in received] + [t.reply_on for t in replied if t.reply_on]
     p.last_reply = max(replies, default=None)
     # A rating counts with its reply: on a received message, or on a message of yours that was answered.
-    rated = sorted(((t.day if not t.sent else (t.reply_on or t.day)), t.quality)
-                   for t in touches if t.quality and (t.replied or not t.sent))
-    p.latest_quality = rated[-1][1] if rated else None
-    qualities = [quality for _, quality in rated]
+    rated = [((t.day if not t.sent else (t.reply_on or t.day)), t.quality)
+             for t in touches if t.quality and (t.replied or not t.sent)]
+    p.latest_quality = max(rated)[1] if rated else None
+    qualities = {quality for _, quality in rated}
 
     warm = p.latest_quality == "Warm"
-    counted = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES] if warm else outgoing
+    requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
+    counted = requests if warm else outgoing
     n = policy.cool_off_unanswered
     p.gone_quiet = n > 0 and len(counted) >= n and not any(t.replied for t in counted[-n:])
     p.cool_off = (p.gone_quiet or ("Brief" in qualities and "Warm" not in qualities)
                   or p.latest_quality == "Brief")
-    p.warmth = _warmth(p, outgoing, policy, as_of)
+    p.warmth = _warmth(replied, qualities, outgoing, policy, as_of)
 
     streak = _unanswered_streak(outgoing)
-    requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
     unanswered_requests = _unanswered_streak(requests)
     if policy.stop_unanswered and streak >= policy.stop_unanswered:
         p.resting = True
@@ -497,12 +526,13 @@ def _unanswered_streak(messages: list[Touch]) -> int:
     return streak
 
 
-def _warmth(p: ContactFacts, outgoing: list[Touch], policy: Policy, as_of: dt.date) -> str:
-    """Booster (quick or warm replies), Obligate (late or brief), Curmudgeon (silent after a fair wait), else unknown."""
-    replied = [t for t in p.touches if t.sent and t.replied]
-    qualities = {t.quality for t in p.touches if t.quality and (t.replied or not t.sent)}
+def _warmth(replied: list[Touch], qualities: set[str], outgoing: list[Touch], policy: Policy, as_of: dt.date) -> str:
+    """Booster (quick or warm replies), Obligate (late or brief), Curmudgeon (silent after a fair wait), else unknown.
+
+    ``replied``: the sends that got a reply; ``qualities``: the reply qualities rated with a reply.
+    """
     if replied:
-        waits = [t.days_to_reply for t in replied if t.days_to_reply is not None]
+        waits = [wait for t in replied if (wait := t.days_to_reply) is not None]
         quick = bool(waits) and statistics.median(waits) <= policy.quick_reply_days
         return "Booster" if "Warm" in qualities or (quick and "Brief" not in qualities) else "Obligate"
     waited = [t for t in outgoing if (as_of - t.day).days >= policy.fair_wait_days]
@@ -566,9 +596,10 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     thanked_days = [t.day for t in thanks] + ([column] if column is not None and column >= met else [])
     p.thanked_on = min(thanked_days, default=None)
     p.thank_you_due = calendar.after(met, policy.thank_you_days)
+    thank_you_days = [t.day for t in outgoing if t.purpose == "Thank-you"]
     for meeting in p.meetings:
         if meeting <= as_of:
-            done = min([t.day for t in outgoing if t.purpose == "Thank-you" and t.day >= meeting]
+            done = min([day for day in thank_you_days if day >= meeting]
                        + ([column] if column is not None and column >= meeting else []), default=None)
             p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days), done))
     if p.thanked_on is None:
@@ -673,6 +704,8 @@ def _warn_badgering(p: ContactFacts, tracker: Tracker, policy: Policy, problems:
     """More than ``badgering_messages`` unanswered messages to one person within ``badgering_days``: a warning."""
     limit = policy.badgering_messages
     unanswered = [t for t in p.outgoing if not t.replied]
+    if len(unanswered) <= limit:
+        return
     for start in range(len(unanswered)):
         window = [t for t in unanswered[start:] if (t.day - unanswered[start].day).days < policy.badgering_days]
         if len(window) > limit:

@@ -18,6 +18,8 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter
 from typing import Any, Literal
 
 from sheetkit.policy import ONE_WAY_PURPOSES, WARMTH_LEVELS, ContactFacts, Engine, Touch
@@ -73,21 +75,35 @@ def _met(engine: Engine) -> list[ContactFacts]:
     return [p for p in _people(engine) if p.met_on is not None]
 
 
-def _owners(engine: Engine, sends: list[Touch]) -> list[ContactFacts]:
-    return [engine.contacts[t.owner] for t in sends]
+def _by_touch(sends: list[Touch], attribute: str) -> tuple[Counter[Any], Counter[Any]]:
+    """Sends and replies per value of the touchpoints' ``attribute`` (counted in C: a few values, many sends)."""
+    labels = list(map(attrgetter(attribute), sends))
+    return Counter(labels), Counter(compress(labels, map(attrgetter("replied"), sends)))
 
 
-def _breakdown(labels: list[Any], replied: list[bool], one_way: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
-    """Value -> {"sent", "replied", "rate"}, most-sent first (then most replied, then by name).
+def _by_how_met(engine: Engine) -> tuple[Counter[Any], Counter[Any]]:
+    """Sends and replies per How we met, from each contact's own counts (every send is one contact's)."""
+    sent: Counter[Any] = Counter()
+    replied: Counter[Any] = Counter()
+    for p in _people(engine):
+        if p.sent:
+            sent[p.how_met] += p.sent
+            replied[p.how_met] += p.replies
+    return sent, replied
+
+
+def _breakdown(tallies: tuple[Counter[Any], Counter[Any]],
+               one_way: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
+    """Value -> {"sent", "replied", "rate"}, most-sent first (then most replied, then by name), from the sends and
+    replies per value (a blank value is shown as :data:`UNSPECIFIED`).
 
     Values in ``one_way`` expect no answer: their rate is ``None`` and ``no_reply_expected`` is true.
     """
     sent: Counter[str] = Counter()
     answered: Counter[str] = Counter()
-    for label, got in zip(labels, replied):
-        name = UNSPECIFIED if label is None else str(label)
-        sent[name] += 1
-        answered[name] += got
+    for counts, tally in zip((sent, answered), tallies):
+        for label, count in tally.items():
+            counts[UNSPECIFIED if label is None else str(label)] += count
     order = sorted(sent, key=lambda name: (-sent[name], -answered[name], name))
     result: dict[str, dict[str, Any]] = {}
     for name in order:
@@ -137,7 +153,7 @@ def thanked_within(engine: Engine) -> Ratio:
 
 
 def _median_days(engine: Engine) -> float | None:
-    waits = [t.days_to_reply for t in engine.sends if t.days_to_reply is not None]
+    waits = [wait for t in engine.sends if (wait := t.days_to_reply) is not None]
     return float(statistics.median(waits)) if waits else None
 
 
@@ -154,10 +170,13 @@ def _weekly(engine: Engine) -> list[dict[str, Any]]:
     """Touchpoints per week (weeks start on Monday), gaps filled with zeros."""
     if not engine.touches:
         return []
-    mondays = [t.day - dt.timedelta(days=t.day.weekday()) for t in engine.touches]
-    first, last = min(mondays), max(mondays)
-    sent: Counter[dt.date] = Counter(m for m, t in zip(mondays, engine.touches) if t.sent)
-    received: Counter[dt.date] = Counter(m for m, t in zip(mondays, engine.touches) if not t.sent)
+    per_day = Counter((t.day, t.sent) for t in engine.touches)
+    monday = {day: day - dt.timedelta(days=day.weekday()) for day, _ in per_day}
+    first, last = min(monday.values()), max(monday.values())
+    sent: Counter[dt.date] = Counter()
+    received: Counter[dt.date] = Counter()
+    for (day, was_sent), count in per_day.items():
+        (sent if was_sent else received)[monday[day]] += count
     weeks = (last - first).days // 7 + 1
     return [{"week": (first + dt.timedelta(weeks=i)).isoformat(), "sent": sent[first + dt.timedelta(weeks=i)],
              "received": received[first + dt.timedelta(weeks=i)]} for i in range(weeks)]
@@ -184,12 +203,12 @@ STATS: tuple[Stat, ...] = (
     Stat("on_time_rate", "Follow-ups done on time", "rate", on_time_rate,
          note="Thank-yous, follow-ups and replies sent by their due date."),
     Stat("response_rate_by_channel", "Response rate by channel", "breakdown",
-         lambda e: _breakdown([t.channel for t in e.sends], [t.replied for t in e.sends])),
+         lambda e: _breakdown(_by_touch(e.sends, "channel"))),
     Stat("response_rate_by_purpose", "Response rate by purpose", "breakdown",
-         lambda e: _breakdown([t.purpose for t in e.sends], [t.replied for t in e.sends], ONE_WAY_PURPOSES),
+         lambda e: _breakdown(_by_touch(e.sends, "purpose"), ONE_WAY_PURPOSES),
          note="Thank-yous, updates, articles and referral updates expect no reply."),
     Stat("response_rate_by_how_met", "Response rate by how you met", "breakdown",
-         lambda e: _breakdown([p.how_met for p in _owners(e, e.sends)], [t.replied for t in e.sends])),
+         lambda e: _breakdown(_by_how_met(e))),
     Stat("median_days_to_reply", "Median days to a reply", "days", _median_days),
     Stat("thank_you_rate", "Thank-you rate (meetings thanked)", "rate", thank_you_rate,
          note="Counts meetings whose thank-you is already due. About 5% of job seekers send thank-yous; "
