@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import gc
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -262,24 +259,6 @@ class _Item:
 
 def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     """Work out the one next step per contact in ``tracker`` as of ``as_of``."""
-    with _collector_paused():
-        return _run_policy(tracker, policy, as_of)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector held off: the engine makes a few objects per touchpoint and no cycles, and the
-    collector, run every few hundred new objects, would walk them all again and again (a fifth of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     calendar = Calendar(policy)
     problems: list[Problem] = []
     people = _contacts(tracker, as_of, problems)
