@@ -199,9 +199,13 @@ class _History:
         README: replied when Got reply is Yes, or a Received touchpoint is dated on or after
         it and before the next later-dated outgoing one. DOMAIN: a reply dated after the
         as-of date or before its message satisfies nothing.
-        READING: meeting the contact after the message (before the next one) is an answer too.
+        READING: meeting the contact after the message (before the next one) is an answer too,
+        and an In person or Video call touch is a conversation, answered by nature: it never
+        counts as an unanswered message.
         """
         touch = message.touch
+        if touch.channel in AT_THE_MEETING:
+            return True
         if touch.got_reply == "Yes" and self._reply_date_ok(touch):
             return True
         later = [r.touch.date for r in self.sent if r.touch.date > touch.date]
@@ -578,11 +582,13 @@ def _not_met_cadence(history: _History, policy: Policy, agreed_pending: bool, an
     if agreed_pending or not history.sent:
         return items
     requests = history.asked()
-    last = history.sent[-1]
-    if requests and requests[-1] is last and not history.replied(last):
+    if requests and not history.replied(requests[-1]):
         # "An unanswered request (no meeting yet) gets a nudge a week later, in another form".
-        items.append(_item("nudge", anchor(last.touch.date) + _days(NUDGE_DAYS), history, policy,
-                           _suggest("nudge", history), after=last.touch.date))
+        # READING: a later message that asks nothing (an update, a thank-you) is not the nudge;
+        # the spacing rule holds the nudge to a week after that message.
+        asked_on = requests[-1].touch.date
+        items.append(_item("nudge", anchor(asked_on) + _days(NUDGE_DAYS), history, policy,
+                           _suggest("nudge", history), after=asked_on))
         return items
     # "A contact with no meeting date but with messages sent is on keep-in-touch alone" (README).
     items.append(_keep_in_touch(history, policy, anchor))
@@ -616,7 +622,8 @@ def _referral_items(histories: dict[str, _History], policy: Policy) -> list[Item
     after the meeting day (a note the same evening counts), as the round-one tests say.
     DOMAIN: "acting on an introduction (writing to the referred person before meeting them) is a
     moment to thank the referrer within two days". READING: the first message to the referred
-    person before their first meeting; satisfied by any message to the referrer on or after it.
+    person before their first meeting (written or by phone: an In person or Video call touch is
+    not "writing"); satisfied by any message to the referrer on or after it.
     """
     items: list[Item] = []
     for key, referred in histories.items():
@@ -629,7 +636,8 @@ def _referral_items(histories: dict[str, _History], policy: Policy) -> list[Item
             items.append(_item("referrer-update", first_meeting + _days(policy.referrer_update_days), referrer,
                                policy, _suggest("referrer-update", referrer), about=referred.person.name,
                                on_or_after=first_meeting))
-        before = [r for r in referred.sent if first_meeting is None or r.touch.date < first_meeting]
+        before = [r for r in referred.sent if r.touch.channel not in AT_THE_MEETING
+                  and (first_meeting is None or r.touch.date < first_meeting)]
         if before and not any(day >= before[0].touch.date for day in to_referrer):
             wrote = before[0].touch.date
             items.append(_item("referrer-thanks", wrote + _days(REFERRER_THANKS_DAYS), referrer, policy,
@@ -644,9 +652,11 @@ def _offer_items(histories: dict[str, _History], policy: Policy, offer: dt.date)
 
     READING: those who helped are every active contact met on or before the offer day, and
     everyone up the referral chain (Referred by, followed up) from a contact met at a Job
-    interview. A message on or after the offer day settles it.
+    interview; the interviewers themselves are the employer's side, not helpers, and are left
+    out. A message on or after the offer day settles it.
     """
-    helpers: list[_History] = [h for h in histories.values() if any(day <= offer for day in h.meetings)]
+    helpers: list[_History] = [h for h in histories.values()
+                               if h.person.how_met != "Job interview" and any(day <= offer for day in h.meetings)]
     for history in histories.values():
         if history.person.how_met != "Job interview":
             continue

@@ -270,15 +270,41 @@ def test_offer_accepted_tell_and_thank_everyone_who_helped() -> None:
     ria = Person("Ria", email="r@x.org")  # never met, but referred the interviewer
     ivan = Person("Ivan", email="i@x.org", how_met="Job interview", referred_by="Ria",
                   date_met=D(2026, 11, 2), thank_you_sent=D(2026, 11, 2))
+    mia = Person("Mia", email="m@x.org", how_met="Informational interview",
+                 date_met=D(2026, 9, 1), thank_you_sent=D(2026, 9, 1))
     cole = Person("Cole", email="c@x.org", status="Closed", date_met=D(2026, 10, 1))
-    found = steps([ria, ivan, cole], offer=D(2026, 11, 16))
-    # Offer 11-16: note due 11-23 to Ria (the chain) and Ivan (met); Cole is closed. Ria is owed an
-    # update about meeting Ivan since 11-02 + 7 = 11-09: that is the step, and it tells and thanks too.
+    mia_touches = [Touch(D(2026, 9, 15), "Mia", got_reply="Yes"), Touch(D(2026, 10, 13), "Mia", got_reply="Yes")]
+    people = [ria, ivan, mia, cole]
+    found = steps(people, mia_touches, offer=D(2026, 11, 16))
+    # Offer Mon 11-16: a note due 11-23 to Ria (up the chain from the interviewer) and Mia (met);
+    # Cole is closed; Ivan, the interviewer, is the employer's side. Ria is owed an update about
+    # meeting Ivan since 11-02 + 7 = 11-09: that is her step, and it tells and thanks too.
     assert found["Ria"] == ("referrer-update", D(2026, 11, 9), "Email", ("offer-thanks",))
-    assert ("Ria", "offer-thanks", D(2026, 11, 23)) in rules([ria, ivan, cole], offer=D(2026, 11, 16))
-    # Ivan's status check 11-02 + 7 = 11-09 is earlier; today's message also tells and thanks.
-    assert found["Ivan"] == ("first-follow-up", D(2026, 11, 9), "Email", ("offer-thanks",))
+    # Mia: keep in touch 10-13 + 120 = 2027-02-10 is later, so the offer note is the step.
+    assert found["Mia"] == ("offer-thanks", D(2026, 11, 23), "Email", ("keep-in-touch",))
+    # Ivan's status check 11-02 + 7 = 11-09, with no offer note.
+    assert found["Ivan"] == ("first-follow-up", D(2026, 11, 9), "Email", ())
     assert "Cole" not in found
+    assert [i for i in rules(people, mia_touches, offer=D(2026, 11, 16)) if i[1] == "offer-thanks"] == [
+        ("Mia", "offer-thanks", D(2026, 11, 23)), ("Ria", "offer-thanks", D(2026, 11, 23))]
+
+
+def test_nudge_after_a_request_even_when_an_update_followed() -> None:
+    ann = Person("Ann", email="a@x.org")
+    touches = [Touch(D(2026, 11, 2), "Ann", channel="Email", purpose="Meeting request"),
+               Touch(D(2026, 11, 12), "Ann", channel="Email", purpose="Update")]
+    # Request 11-02 unanswered: nudge 11-09, held by spacing to 11-12 + 7 = 11-19; LinkedIn is not on
+    # file and no phone, so the only usable channel, Email.
+    assert steps([ann], touches)["Ann"] == ("nudge", D(2026, 11, 19), "Email", ())
+
+
+def test_a_conversation_in_person_is_never_an_unanswered_message() -> None:
+    ann = Person("Ann", email="a@x.org", date_met=D(2026, 6, 1), thank_you_sent=D(2026, 6, 1))
+    touches = [Touch(D(2026, 6, 10), "Ann"), Touch(D(2026, 7, 10), "Ann"),
+               Touch(D(2026, 8, 10), "Ann", channel="In person"), Touch(D(2026, 9, 10), "Ann")]
+    # Only 09-10 is unanswered since the in-person talk: keep in touch 09-10 + 120:
+    # Sep 20 left -> 100, Oct 31 -> 69, Nov 30 -> 39, Dec 31 -> 8: 2027-01-08.
+    assert steps([ann], touches)["Ann"][:2] == ("keep-in-touch", D(2027, 1, 8))
 
 
 # ---- working days, weekends, channels, dates that have not happened ------------------------
