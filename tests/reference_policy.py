@@ -308,7 +308,11 @@ class _History:
         return day, channel
 
     def questions(self) -> list[_Row]:
-        return [r for r in self.received if r.touch.purpose in ASKING]
+        """Their messages that asked something.
+
+        READING: a question asked In person or on a Video call was answered in that conversation.
+        """
+        return [r for r in self.received if r.touch.purpose in ASKING and r.touch.channel not in AT_THE_MEETING]
 
     def is_answer(self, message: _Row) -> bool:
         """The first message the student sent after one of the contact's questions.
@@ -335,14 +339,13 @@ class _History:
         Table: "any touchpoint (either direction) on or after that date". DOMAIN: "An incoming
         message never counts as the student keeping their own promise." READING: an incoming
         Question or Meeting request does not meet the agreed date (they are asking; the reply
-        does); any other touch does, and so does a meeting on or after the date.
+        does); any other touch does, a conversation in which they asked included, and so does a
+        meeting on or after the date.
         """
         agreed = self.person.agreed_next
         assert agreed is not None
-        days = [
-            r.touch.date for r in self.rows
-            if r.touch.date >= agreed and not (not _outgoing(r.touch) and r.touch.purpose in ASKING)
-        ]
+        asks = {id(r) for r in self.questions()}
+        days = [r.touch.date for r in self.rows if r.touch.date >= agreed and id(r) not in asks]
         days += [day for day in self.meetings if day >= agreed]
         return min(days) if days else None
 

@@ -215,6 +215,14 @@ def test_reply_next_day_in_their_channel_whatever_the_spacing() -> None:
     assert rules([ann], touches) == [("Ann", "reply", D(2026, 11, 19)), ("Ann", "second-follow-up", D(2026, 12, 15))]
 
 
+def test_a_question_asked_on_a_video_call_was_answered_there() -> None:
+    ann = Person("Ann", email="a@x.org", date_met=D(2026, 10, 1), thank_you_sent=D(2026, 10, 1),
+                 agreed_next=D(2026, 11, 2))
+    call = Touch(D(2026, 11, 4), "Ann", direction="Received", channel="Video call", purpose="Question")
+    # No reply due; the call meets the agreed date, and the first follow-up counts from it: 11-04 + 14 = 11-18.
+    assert rules([ann], [call]) == [("Ann", "first-follow-up", D(2026, 11, 18))]
+
+
 def test_nudge_a_week_after_an_unanswered_request_then_let_it_rest() -> None:
     ann = Person("Ann", email="a@x.org", phone="555")
     first = Touch(D(2026, 11, 10), "Ann", channel="Email", purpose="Meeting request")
