@@ -18,6 +18,7 @@ Entry points: :func:`followups` (every item, before one-next-step merging) and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sheetkit.config import Policy
@@ -400,8 +401,8 @@ def _usable(channel: str, rule: str, history: _History) -> bool:
     return False
 
 
-def _rotate(rule: str, history: _History, after: str | None, avoid: set[str | None] = frozenset(),
-            allowed: set[str] | None = None) -> str:
+def _rotate(rule: str, history: _History, after: str | None, avoid: frozenset[str | None] = frozenset(),
+            allowed: frozenset[str] | None = None) -> str:
     """The next usable channel after ``after`` in the switch-it-up rotation.
 
     READING: with no previous channel (or one outside the rotation, e.g. In person) the rotation
@@ -440,10 +441,10 @@ def _suggest(rule: str, history: _History, *, thank_you_channel: str | None = No
     if rule == "first-follow-up":
         # "in another form" than the thank-you; a job interview's status check "by email or phone".
         if job and (_usable("Email", rule, history) or _usable("Phone call", rule, history)):
-            return _rotate(rule, history, thank_you_channel, allowed={"Email", "Phone call"})
+            return _rotate(rule, history, thank_you_channel, allowed=frozenset({"Email", "Phone call"}))
         return _rotate(rule, history, thank_you_channel)
     if rule == "second-follow-up":
-        return _rotate(rule, history, first_channel, avoid={thank_you_channel})
+        return _rotate(rule, history, first_channel, avoid=frozenset({thank_you_channel}))
     if rule == "reply":
         # "in the channel they used (if usable)": READING: the latest unanswered question's channel.
         theirs = history.unanswered_questions()[-1].touch.channel
@@ -472,9 +473,15 @@ def _due(rule: str, raw: dt.date, history: _History, policy: Policy, channel: st
     return _not_a_weekend_call(day, channel, policy)
 
 
-def _item(rule: str, raw: dt.date, history: _History, policy: Policy, channel: str, **settle: object) -> Item:
-    return Item(contact=history.person.name, rule=rule, due=_due(rule, raw, history, policy, channel),
-                channel=channel, **settle)  # type: ignore[arg-type]
+def _item(rule: str, raw: dt.date, history: _History, policy: Policy, channel: str, *, about: str | None = None,
+          after: dt.date | None = None, on_or_after: dt.date | None = None, needs_thank_you: bool = False,
+          not_by_an_answer: bool = False) -> Item:
+    return Item(history.person.name, rule, _due(rule, raw, history, policy, channel), channel, about, after,
+                on_or_after, needs_thank_you, not_by_an_answer)
+
+
+#: The cadence's starting day, moved to the touch that met the agreed date when that is later.
+Anchor = Callable[[dt.date], dt.date]
 
 
 def _days(n: int) -> dt.timedelta:
@@ -522,7 +529,7 @@ def _own_items(history: _History, policy: Policy) -> list[Item]:
     return items
 
 
-def _met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor) -> list[Item]:  # type: ignore[no-untyped-def]
+def _met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor: Anchor) -> list[Item]:
     """Thank-you, first and second follow-up, keep in touch: the current stage only.
 
     While an agreed date is pending "the cadence (first, second, keep in touch) waits for it ...
@@ -556,14 +563,14 @@ def _met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor
     return [_keep_in_touch(history, policy, anchor, slower=brief)]
 
 
-def _keep_in_touch(history: _History, policy: Policy, anchor, slower: bool = False) -> Item:  # type: ignore[no-untyped-def]
+def _keep_in_touch(history: _History, policy: Policy, anchor: Anchor, slower: bool = False) -> Item:
     last = history.last_outgoing_day()
     assert last is not None
     return _item("keep-in-touch", anchor(last) + _days(_keep_in_touch_days(history, policy, slower)),
                  history, policy, _suggest("keep-in-touch", history))
 
 
-def _not_met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor) -> list[Item]:  # type: ignore[no-untyped-def]
+def _not_met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor: Anchor) -> list[Item]:
     """People not met yet: the warm-reply thank-you, the nudge, or keep in touch.
 
     READING: "Someone who answers with real help (a reply rated *Warm*) is thanked within a day,
@@ -629,7 +636,7 @@ def _referral_items(histories: dict[str, _History], policy: Policy) -> list[Item
     not "writing"); satisfied by any message to the referrer on or after it.
     """
     items: list[Item] = []
-    for key, referred in histories.items():
+    for referred in histories.values():
         referrer = histories.get(fold(referred.person.referred_by))
         if referrer is None or referrer is referred or not _can_receive(referrer):
             continue

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from builders import contact, touch, write_tracker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from builders import contact, touch, write_tracker
 from reference_policy import Person, Touch, next_steps
+
 from sheetkit.config import Config, Policy
 from sheetkit.report import build_report
 from sheetkit.spec import LISTS, OFFER_LABEL, RULES
@@ -53,7 +53,8 @@ def people(draw: st.DrawFn) -> list[Person]:
         met = draw(_maybe(_day(-150, 0)))
         thanked = None
         if met is not None:
-            thanked = draw(_maybe(st.integers(0, 4).map(lambda n: min(met + dt.timedelta(days=n), AS_OF)), 2))
+            after = draw(_maybe(st.integers(0, 4), 2))
+            thanked = None if after is None else min(met + dt.timedelta(days=after), AS_OF)
         others = [n for n in names if n != name]
         found.append(Person(
             name=name,
@@ -82,7 +83,8 @@ def touches(draw: st.DrawFn, names: list[str]) -> list[Touch]:
             if direction == "Sent":
                 got_reply = draw(st.sampled_from([None, "Yes", "No"]))
                 if got_reply == "Yes":
-                    reply_date = draw(_maybe(st.integers(-2, 10).map(lambda n: date + dt.timedelta(days=n))))
+                    late = draw(_maybe(st.integers(-2, 10)))
+                    reply_date = None if late is None else date + dt.timedelta(days=late)
                     quality = draw(_maybe(st.sampled_from(LISTS["reply_quality"])))
             found.append(Touch(
                 date=date,
@@ -152,8 +154,8 @@ def reference_steps(contacts: list[Person], rows: list[Touch], policy: Policy, o
 
 
 def _describe(contacts: list[Person], rows: list[Touch], policy: Policy, offer: dt.date | None) -> str:
-    lines = [f"as of {AS_OF} ({AS_OF:%a}); offer accepted on {offer}; business_days={policy.business_days} "
-             f"holidays={[d.isoformat() for d in policy.holidays]}"]
+    holidays = [d.isoformat() for d in policy.holidays]
+    lines = [f"as of {AS_OF} ({AS_OF:%a}); offer accepted on {offer}; business_days={policy.business_days} {holidays=}"]
     for p in contacts:
         lines.append("  contact " + ", ".join(f"{k}={v}" for k, v in asdict(p).items() if v is not None))
     for t in rows:
