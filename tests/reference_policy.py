@@ -425,11 +425,17 @@ def _channel_of(row: _Row | None) -> str | None:
 def _suggest(rule: str, history: _History, *, thank_you_channel: str | None = None,
              first_channel: str | None = None) -> str:
     """The channel for one follow-up. "When the workbook records it (*Best way to reach*), that is
-    the channel" — READING: for every rule, whether or not its address is filled in."""
+    the channel" — READING: for every rule but a reply, whether or not its address is filled in; a
+    reply goes "in the channel they used" when that is usable (the specific rule wins)."""
     person = history.person
+    last = _channel_of(history.last_sent())
+    if rule == "reply":
+        # READING: the latest unanswered question's channel.
+        theirs = history.unanswered_questions()[-1].touch.channel
+        if theirs and _usable(theirs, rule, history):
+            return theirs
     if person.best_way:
         return person.best_way
-    last = _channel_of(history.last_sent())
     job = person.how_met == "Job interview"
     if rule == "thank-you":
         # READING: "Email is fine; a handwritten card stands out": email first, within a day; a card
@@ -445,12 +451,6 @@ def _suggest(rule: str, history: _History, *, thank_you_channel: str | None = No
         return _rotate(rule, history, thank_you_channel)
     if rule == "second-follow-up":
         return _rotate(rule, history, first_channel, avoid=frozenset({thank_you_channel}))
-    if rule == "reply":
-        # "in the channel they used (if usable)": READING: the latest unanswered question's channel.
-        theirs = history.unanswered_questions()[-1].touch.channel
-        if theirs and _usable(theirs, rule, history):
-            return theirs
-        return _rotate(rule, history, last)
     if rule == "offer-thanks" and _usable("Email", rule, history):
         return "Email"  # "one short 'tell and thank' note ..., by email"
     return _rotate(rule, history, last)

@@ -351,9 +351,14 @@ def test_no_text_message_to_someone_met_once_and_nothing_when_no_channel_is_usab
     assert steps([bare])["Bo"] == ("first-follow-up", D(2026, 11, 16), "", ())
 
 
-def test_best_way_to_reach_is_the_channel_for_every_rule() -> None:
+def test_best_way_to_reach_is_the_channel_for_every_rule_but_a_reply_in_their_channel() -> None:
     ann = Person("Ann", email="a@x.org", best_way="LinkedIn", date_met=D(2026, 11, 19))
     assert steps([ann])["Ann"] == ("thank-you", D(2026, 11, 20), "LinkedIn", ())
+    thanked = replace(ann, thank_you_sent=D(2026, 11, 19))
+    asked = Touch(D(2026, 11, 20), "Ann", direction="Received", channel="Email", purpose="Question")
+    # They asked by email on 11-20: reply 11-21 by email; the first follow-up (11-19 + 14 = 12-03) stays LinkedIn.
+    assert steps([thanked], [asked])["Ann"] == ("reply", D(2026, 11, 21), "Email", ())
+    assert rules([thanked], [asked]) == [("Ann", "first-follow-up", D(2026, 12, 3)), ("Ann", "reply", D(2026, 11, 21))]
 
 
 def test_touches_and_replies_that_have_not_happened_satisfy_nothing() -> None:
