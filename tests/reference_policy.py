@@ -56,9 +56,6 @@ CARD_RULES = {"thank-you", "keep-in-touch"}
 #: "nothing is due within 7 days of the last outgoing touch, except an agreed date"; a reply is due
 #: "whatever the spacing rule says". READING: offer-thanks is exempt too, as the contract's rule table says.
 SPACING_EXEMPT = {"agreed-date", "reply", "offer-thanks"}
-#: The purpose of the message that carries out each rule, for deciding what else it settles.
-#: READING: a note thanking the referrer or telling about the new job is a thank-you note.
-THANKING_RULES = {"thank-you", "referrer-thanks", "offer-thanks"}
 
 
 @dataclass
@@ -106,8 +103,6 @@ class Item:
     after: dt.date | None = None
     #: ... or on or after this one.
     on_or_after: dt.date | None = None
-    #: Only a message whose purpose is Thank-you settles it.
-    needs_thank_you: bool = False
     #: A message answering the contact's question does not settle it (the first follow-up).
     not_by_an_answer: bool = False
 
@@ -474,10 +469,9 @@ def _due(rule: str, raw: dt.date, history: _History, policy: Policy, channel: st
 
 
 def _item(rule: str, raw: dt.date, history: _History, policy: Policy, channel: str, *, about: str | None = None,
-          after: dt.date | None = None, on_or_after: dt.date | None = None, needs_thank_you: bool = False,
-          not_by_an_answer: bool = False) -> Item:
+          after: dt.date | None = None, on_or_after: dt.date | None = None, not_by_an_answer: bool = False) -> Item:
     return Item(history.person.name, rule, _due(rule, raw, history, policy, channel), channel, about, after,
-                on_or_after, needs_thank_you, not_by_an_answer)
+                on_or_after, not_by_an_answer)
 
 
 #: The cadence's starting day, moved to the touch that met the agreed date when that is later.
@@ -539,7 +533,7 @@ def _met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor
     thanked = history.thank_you()
     if thanked is None:
         return [_item("thank-you", meeting + _days(policy.thank_you_days), history, policy,
-                      _suggest("thank-you", history), on_or_after=meeting, needs_thank_you=True)]
+                      _suggest("thank-you", history), on_or_after=meeting)]
     if agreed_pending:
         return []
     thank_day, thank_channel = thanked
@@ -588,7 +582,7 @@ def _not_met_cadence(history: _History, policy: Policy, agreed_pending: bool, an
         column = history.person.thank_you_sent
         if not thanked and not (column is not None and day <= column <= history.as_of):
             items.append(_item("thank-you", day + _days(policy.thank_you_days), history, policy,
-                               _suggest("thank-you", history), on_or_after=day, needs_thank_you=True))
+                               _suggest("thank-you", history), on_or_after=day))
     if agreed_pending or not history.sent:
         return items
     requests = history.asked()
@@ -700,10 +694,8 @@ def followups(people: list[Person], touches: list[Touch], policy: Policy, as_of:
     return items
 
 
-def _settles(item: Item, day: dt.date, thank_you: bool, answer: bool) -> bool:
-    """Would a message sent on ``day`` settle ``item``?"""
-    if item.needs_thank_you and not thank_you:
-        return False
+def _settles(item: Item, day: dt.date, answer: bool) -> bool:
+    """Would the one message, sent on ``day``, settle ``item``? (``answer``: it answers their question.)"""
     if item.not_by_an_answer and answer:
         return False
     if item.after is not None and not day > item.after:
@@ -717,9 +709,11 @@ def next_steps(people: list[Person], touches: list[Touch], policy: Policy, as_of
 
     "of the rules due for a contact, the earliest is the next step, and it carries every reason
     that one message settles". READING: ties go to the rule first in the rule table; the message
-    is sent on its due date, or today when overdue; it is a Thank-you for thank-you, referrer
-    thanks and offer thanks; it is an answer (so not the first follow-up) while a reply is due.
-    ``also`` lists the other rules it settles, once each, never the next step's own rule.
+    is sent on its due date, or today when overdue; it carries every reason, a thank-you included
+    (a note to a referrer just met thanks them too), but it cannot meet a date still to come, and
+    while a reply is due it is an answer, so not the first follow-up ("A message answering theirs
+    does not use up the first follow-up"). ``also`` lists the other rules it settles, once each,
+    never the next step's own rule.
     """
     by_contact: dict[str, list[Item]] = {}
     for item in followups(people, touches, policy, as_of, offer_accepted_on):
@@ -729,8 +723,7 @@ def next_steps(people: list[Person], touches: list[Touch], policy: Policy, as_of
         items.sort(key=lambda i: (i.due, RULES.index(i.rule)))
         first = items[0]
         day = max(first.due, as_of)
-        thank_you = first.rule in THANKING_RULES
         answer = any(i.rule == "reply" for i in items)
-        also = sorted({i.rule for i in items[1:] if _settles(i, day, thank_you, answer)} - {first.rule})
+        also = sorted({i.rule for i in items[1:] if _settles(i, day, answer)} - {first.rule})
         steps[contact] = Step(contact, first.rule, first.due, first.channel, tuple(also), first.about)
     return steps

@@ -275,6 +275,13 @@ def test_referrer_thanks_then_referrer_update_and_one_note_keeps_in_touch() -> N
     assert ("Ria", "referrer-thanks", D(2026, 11, 18)) in items
 
 
+def test_one_note_to_a_referrer_just_met_thanks_them_too() -> None:
+    ria = Person("Ria", email="r@x.org", date_met=D(2026, 11, 17))
+    ned = Person("Ned", referred_by="Ria", date_met=D(2026, 11, 9), thank_you_sent=D(2026, 11, 9))
+    # Update Ria about Ned: 11-09 + 7 = 11-16; her own thank-you 11-18; the one message does both.
+    assert steps([ria, ned])["Ria"] == ("referrer-update", D(2026, 11, 16), "Email", ("thank-you",))
+
+
 def test_offer_accepted_tell_and_thank_everyone_who_helped() -> None:
     ria = Person("Ria", email="r@x.org")  # never met, but referred the interviewer
     ivan = Person("Ivan", email="i@x.org", how_met="Job interview", referred_by="Ria",
