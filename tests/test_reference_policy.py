@@ -338,6 +338,22 @@ def test_business_days_move_the_due_date_not_the_interval() -> None:
     assert steps([ann], policy=policy)["Ann"][1] == D(2026, 11, 16)
 
 
+def test_business_days_move_a_named_date_and_the_end_of_spacing_too() -> None:
+    policy = replace(Policy(), business_days=True, holidays=(D(2026, 11, 26),))
+    ann = Person("Ann", email="a@x.org", date_met=D(2026, 10, 1), thank_you_sent=D(2026, 10, 1),
+                 agreed_next=D(2026, 11, 28))
+    # Agreed Sat 11-28: Mon 11-30 with business days; in calendar mode by email it stays Saturday.
+    assert steps([ann], policy=policy)["Ann"][:2] == ("agreed-date", D(2026, 11, 30))
+    assert steps([ann])["Ann"][:2] == ("agreed-date", D(2026, 11, 28))
+    bob = Person("Bob", email="b@x.org", date_met=D(2026, 11, 18))
+    asked = Touch(D(2026, 11, 19), "Bob", channel="Email", purpose="Question")
+    # Thank-you 11-19, held by spacing to 11-19 + 7 = Thu 11-26, the holiday: Fri 11-27.
+    assert steps([bob], [asked], policy=policy, as_of=D(2026, 11, 20))["Bob"][:2] == ("thank-you", D(2026, 11, 27))
+    # Holidays only count with business days: calendar mode keeps Thu 11-26.
+    calendar = replace(policy, business_days=False)
+    assert steps([bob], [asked], policy=calendar)["Bob"][:2] == ("thank-you", D(2026, 11, 26))
+
+
 def test_calls_never_fall_due_on_a_weekend() -> None:
     ann = Person("Ann", phone="555", date_met=D(2026, 10, 1))
     touches = [Touch(D(2026, 10, 1), "Ann", channel="Handwritten card", purpose="Thank-you"),
