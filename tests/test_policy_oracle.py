@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_policy import Person, Touch, next_steps
 
+import sheetkit
 from sheetkit.config import Config, Policy
 from sheetkit.report import build_report
 from sheetkit.spec import LISTS, OFFER_LABEL, RULES
@@ -176,7 +177,8 @@ def test_engine_agrees_with_the_reference_on_every_next_step(
         f"  {name}: engine {engine.get(name)} / reference {reference.get(name)}"
         for name in sorted(set(engine) | set(reference)) if engine.get(name) != reference.get(name)
     ]
-    assert not differences, "next steps differ:\n" + "\n".join(differences) + "\n" + _describe(contacts, rows, policy, offer)
+    assert not differences, (f"next steps differ (engine from {sheetkit.__file__}):\n" + "\n".join(differences)
+                             + "\n" + _describe(contacts, rows, policy, offer))
 
 
 def test_the_workbook_written_is_the_tracker_given() -> None:
