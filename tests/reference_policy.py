@@ -445,7 +445,9 @@ def _suggest(rule: str, history: _History, *, thank_you_channel: str | None = No
             return _rotate(rule, history, thank_you_channel, allowed=frozenset({"Email", "Phone call"}))
         return _rotate(rule, history, thank_you_channel)
     if rule == "second-follow-up":
-        return _rotate(rule, history, first_channel, avoid=frozenset({thank_you_channel}))
+        # "a third channel": neither the thank-you's nor the first follow-up's, rotating on from the
+        # last message (READING: a later message on the first follow-up's day counts as the last).
+        return _rotate(rule, history, last, avoid=frozenset({thank_you_channel, first_channel}))
     if rule == "offer-thanks" and _usable("Email", rule, history):
         return "Email"  # "one short 'tell and thank' note ..., by email"
     return _rotate(rule, history, last)

@@ -96,6 +96,16 @@ def test_second_follow_up_a_third_channel() -> None:
     assert steps([ann], touches) == {"Ann": ("second-follow-up", D(2026, 11, 7), "LinkedIn", ())}
 
 
+def test_second_follow_up_rotates_on_from_the_last_message_of_the_day() -> None:
+    ann = Person("Ann", email="a@x.org", phone="555", linkedin="https://linkedin.com/in/ann",
+                 date_met=D(2026, 10, 1))
+    touches = [Touch(D(2026, 10, 1), "Ann", channel="Email", purpose="Thank-you"),
+               Touch(D(2026, 10, 10), "Ann", channel="Voicemail", purpose="Follow-up"),
+               Touch(D(2026, 10, 10), "Ann", channel="LinkedIn", purpose="Follow-up")]
+    # Due 10-10 + 28 = Sat 11-07; after LinkedIn, neither Email nor Voicemail: Phone call, so Mon 11-09.
+    assert steps([ann], touches) == {"Ann": ("second-follow-up", D(2026, 11, 9), "Phone call", ())}
+
+
 def test_job_interview_status_check_a_week_after_the_thank_you_by_email_or_phone() -> None:
     ann = Person("Ann", email="a@x.org", phone="555", how_met="Job interview", date_met=D(2026, 11, 9))
     # The thank-you: by email, due 11-10.
