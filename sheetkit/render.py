@@ -9,13 +9,14 @@ plain Jinja2 loops over the rows below, streamed to its file with
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
 from sheetkit import __version__
 from sheetkit.errors import Problem
@@ -163,9 +164,12 @@ def contact_href(kind: ContactKind, value: str) -> str | None:
     return f"https://{match['profile']}" if match else None
 
 
-@dataclass(frozen=True)
-class Reach:
-    """One way to reach a contact, as a table shows it: a link when the value is plausible, else its text."""
+class Reach(NamedTuple):
+    """One way to reach a contact, as a table shows it: a link when the value is plausible, else its text.
+
+    A tuple, so a template unpacks it (``{% for kind, text, href in reach %}``) without the
+    sandbox checking an attribute.
+    """
 
     kind: ContactKind
     text: str
@@ -204,38 +208,49 @@ def reach_by_row(contacts: pd.DataFrame, rows: Iterable[int]) -> dict[int, list[
 # ---- what the templates loop over ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FollowupRow:
+# Each row is a tuple of text already formatted, in the order its table shows it: the built-in
+# templates unpack it (``{% for contact, organization, ... in rows %}``) and call nothing per cell,
+# since the sandbox checks every attribute a template reads and every call it makes. The fields
+# keep their names for templates of an institution's own that read them as attributes.
+
+
+class FollowupRow(NamedTuple):
     """A follow-up as a table shows it."""
 
-    followup: Followup
+    contact: str
+    #: "" when the sheet names none.
+    organization: str
     #: The rule's label: "Thank-you", "Agreed date", ...
     what: str
+    why: str
+    #: Labels of the other rules the same message settles, joined by ", " ("" for none).
+    also_text: str
     #: "today", else the due date as YYYY-MM-DD.
     due: str
+    days_overdue: int
+    #: The suggested channel, "" when the sheet has no way to reach them.
+    channel: str
+    reach: tuple[Reach, ...]
     #: Labels of the other rules the same message settles.
     also: tuple[str, ...]
-    reach: tuple[Reach, ...]
+    followup: Followup
 
 
 def followup_rows(report: Report, state: str) -> list[FollowupRow]:
     """The report's follow-ups in ``state`` (its order), with the ways to reach each person."""
     items = report.by_state(state)
     ways = reach_by_row(report.tracker.contacts, (f.contact_row for f in items))
-    return [
-        FollowupRow(
-            followup=f,
-            what=rule_label(f.rule),
-            due="today" if f.due == report.as_of else f.due.isoformat(),
-            also=tuple(rule_label(rule) for rule in f.also),
-            reach=tuple(ways.get(f.contact_row, ())),
-        )
-        for f in items
-    ]
+    as_of = report.as_of
+    rows = []
+    for f in items:
+        also = tuple(rule_label(rule) for rule in f.also) if f.also else ()
+        rows.append(FollowupRow(f.contact, f.organization or "", rule_label(f.rule), f.why, ", ".join(also),
+                                "today" if f.due == as_of else f.due.isoformat(), f.days_overdue,
+                                f.suggested_channel or "", tuple(ways.get(f.contact_row, ())), also, f))
+    return rows
 
 
-@dataclass(frozen=True, slots=True)
-class ContactLine:
+class ContactLine(NamedTuple):
     """A contact as the "Every contact" table shows it (the JSON contract's contact fields, in plain words)."""
 
     name: str
@@ -253,13 +268,13 @@ class ContactLine:
 
 def contact_lines(report: Report) -> list[ContactLine]:
     """Every contact in sheet order; blanks as "" and dates as YYYY-MM-DD."""
+    columns = report.contact_columns()
     return [
-        ContactLine(name=row["name"], organization=row["organization"] or "", status=row["status"] or "",
-                    date_met=row["date_met"] or "", last_outgoing=row["last_outgoing"] or "",
-                    last_reply=row["last_reply"] or "", sent=row["sent"], replies=row["replies"],
-                    next_due=row["next_due"] or "", next_what=rule_label(row["rule"]) if row["rule"] else "",
-                    warmth=warmth_words(row["warmth"]))
-        for row in report.contact_rows()
+        ContactLine(name, organization or "", status or "", date_met or "", last_outgoing or "", last_reply or "",
+                    sent, replies, next_due or "", rule_label(rule) if rule else "", warmth_words(warmth))
+        for name, organization, status, date_met, last_outgoing, last_reply, sent, replies, next_due, rule, warmth
+        in zip(*(columns[key] for key in ("name", "organization", "status", "date_met", "last_outgoing",
+                                          "last_reply", "sent", "replies", "next_due", "rule", "warmth")))
     ]
 
 
@@ -440,6 +455,7 @@ class XlsxSheetWriter:
         self.widths = list(widths)
         self._text = Alignment(wrap_text=True, vertical="top")
         self._number = Alignment(horizontal="center", vertical="top")
+        self._styles: dict[str, Any] = {}
         heading = Alignment(wrap_text=True, vertical="center")
         for column, (header, width) in enumerate(zip(headers, widths), start=1):
             cell = self.sheet.cell(row=1, column=column, value=header)
@@ -452,29 +468,56 @@ class XlsxSheetWriter:
 
     def append(self, values: Sequence[Any], formats: dict[int, str] | None = None,
                links: dict[int, str] | None = None) -> None:
-        """Add a row; ``formats`` maps 1-based column numbers to number formats, ``links`` to hyperlinks."""
+        """Add a row; ``formats`` maps 1-based column numbers to number formats, ``links`` to hyperlinks.
+
+        An empty value (``None``) leaves its cell out, as a blank cell has nothing to align.
+        """
         self.rows += 1
+        row = self.rows
+        cell_at = self.sheet.cell
+        lines = 1
         for column, value in enumerate(values, start=1):
-            cell = self.sheet.cell(row=self.rows, column=column)
+            if value is None:
+                continue
+            cell = cell_at(row=row, column=column)
             if isinstance(value, str):
                 cell.value = xlsx_text(value)
                 # openpyxl would take a leading '=' as a formula; user text must stay text.
                 cell.data_type = "s"
-                cell.alignment = self._text
-            elif isinstance(value, dt.date):
-                cell.value = value
-                cell.number_format = "yyyy-mm-dd"
-                cell.alignment = self._number
+                kind = "text"
+                width = self.widths[column - 1]
+                if len(value) > width or "\n" in value:
+                    lines = max(lines, wrapped_lines(value, width))
             else:
                 cell.value = value
-                cell.alignment = self._number
-            if formats and column in formats:
-                cell.number_format = formats[column]
+                kind = "date" if isinstance(value, dt.date) else "number"
             if links and column in links:
                 cell.hyperlink = links[column]
-                cell.style = "Hyperlink"
-                cell.alignment = self._text
-        self._fit_height(self.rows, values)
+                kind = "link"
+            self._style(cell, kind)
+            if formats and column in formats:
+                cell.number_format = formats[column]
+        if lines > 1:
+            self.sheet.row_dimensions[row].height = LINE_HEIGHT * lines
+
+    def _style(self, cell: Any, kind: str) -> None:
+        """Style a cell as ``kind`` (text, date, number or link).
+
+        Setting openpyxl's alignment, style or format looks the style up among the
+        workbook's by comparing every field; a report sets them on hundreds of thousands
+        of cells, so each kind is set once and its style record copied to the next cells
+        (as openpyxl copies a worksheet).
+        """
+        known = self._styles.get(kind)
+        if known is not None:
+            cell._style = copy.copy(known)
+            return
+        if kind == "link":
+            cell.style = "Hyperlink"
+        if kind == "date":
+            cell.number_format = "yyyy-mm-dd"
+        cell.alignment = self._text if kind in ("text", "link") else self._number
+        self._styles[kind] = copy.copy(cell._style)
 
     def _fit_height(self, row: int, values: Sequence[Any]) -> None:
         """Make ``row`` tall enough for its longest wrapped text; one-line rows keep the default height."""
@@ -531,7 +574,7 @@ def write_xlsx(report: Report, stream: IO[bytes]) -> None:
             # Email, Phone and LinkedIn are columns 9 to 11; plausible values become links.
             links = {column: way.href for column, way in enumerate(reach_cells, start=9) if way and way.href}
             sheet.append((f.contact, f.organization, row.what, f.due, f.days_overdue, f.why,
-                          f.suggested_channel or "None usable yet", ", ".join(row.also),
+                          row.channel or "None usable yet", row.also_text,
                           *(way.text if way else None for way in reach_cells)), links=links)
         sheet.finish()
     contact_headers = ("Name", "Organization", "Status", "Date met", "Last sent", "Last reply", "Sent", "Replies",
