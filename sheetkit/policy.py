@@ -255,6 +255,8 @@ class _Item:
     avoid: frozenset[str | None] = frozenset()
     #: Ordering of offer-thanks notes: the referral chain first.
     rank: int = 0
+    #: Follow-ups: only a message sent after this day (the thank-you's, the first follow-up's) settles it.
+    after_day: dt.date | None = None
 
 
 def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
@@ -391,12 +393,12 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
             problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
                                     f"Reply date {reply_date.isoformat()} is after {as_of.isoformat()}: "
                                     "not counted as a reply until then; check the year"))
-            reply_date, answered = None, False
+            reply_date, answered, quality = None, False, None
         elif reply_date is not None and reply_date < day:
             problems.append(Problem("error", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
                                     f"Reply date {reply_date.isoformat()} is before the message it answers "
                                     f"({day.isoformat()}); check both dates"))
-            reply_date, answered = None, False
+            reply_date, answered, quality = None, False, None
         touches.append(Touch(
             row=row, day=day, sent=direction != "Received", channel=channel, purpose=purpose, quality=quality,
             got_reply=answered, reply_date=reply_date,
@@ -598,13 +600,14 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
         template = RULE_TABLE["first-follow-up"].variants["job"] if job else RULE_TABLE["first-follow-up"].reason
         return [_Item("first-follow-up", calendar.after(base, first_days), template.format(thanked=p.thanked_on.isoformat()),
                       channels=JOB_INTERVIEW_CHANNELS["first-follow-up"] if job else (),
-                      after=thank_channel, after_last=False)]
+                      after=thank_channel, after_last=False, after_day=p.thanked_on)]
     if second is None and p.latest_quality != "Brief":
         p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days), None))
         base = _later(first.day, agreed_met_on)
         return [_Item("second-follow-up", calendar.after(base, policy.second_follow_up_days),
                       RULE_TABLE["second-follow-up"].reason.format(first=first.day.isoformat()),
-                      after=first.channel, after_last=False, avoid=frozenset({thank_channel}))]
+                      after=first.channel, after_last=False, avoid=frozenset({thank_channel}),
+                      after_day=first.day)]
     if second is not None:
         p.deadlines.append(Deadline("second-follow-up", calendar.after(first.day, policy.second_follow_up_days),
                                     second.day))
@@ -750,6 +753,24 @@ def _offer_items(people: list[ContactFacts], items: dict[int, list[_Item]], offe
 # ---- one next step -------------------------------------------------------------------------
 
 
+def _answers_them(p: ContactFacts, day: dt.date, policy: Policy) -> bool:
+    """Would a message sent on ``day`` answer theirs? It would when their message is the latest
+    (meetings aside) and came within ``spacing_days`` before it, as a sent touch's ``answer`` is read."""
+    latest = next((t for t in reversed(p.touches) if not t.meeting), None)
+    return latest is not None and not latest.sent and (day - latest.day).days <= policy.spacing_days
+
+
+def _settles(item: _Item, day: dt.date, answer: bool) -> bool:
+    """Does the one message, sent on ``day``, settle ``item`` too? Not an agreed date still to come,
+    not a follow-up unless it comes after the message the follow-up follows, and an answer to
+    their message is never a follow-up."""
+    if item.rule == "agreed-date":
+        return item.due <= day
+    if item.rule in ("first-follow-up", "second-follow-up"):
+        return not answer and (item.after_day is None or day > item.after_day)
+    return True
+
+
 def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Policy,
                calendar: Calendar) -> tuple[int, Followup]:
     """The earliest item is the message; the other rules it settles ride along in ``also``.
@@ -764,7 +785,8 @@ def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Po
     chosen = pending[0]
     # Sent on its due date (or today, when overdue), the message also keeps an agreed date that has come.
     sent_on = max(chosen.due, as_of)
-    settled = [item for item in pending[1:] if item.rule != "agreed-date" or item.due <= sent_on]
+    answer = _answers_them(p, sent_on, policy)
+    settled = [item for item in pending[1:] if _settles(item, sent_on, answer)]
     also = tuple(dict.fromkeys(item.rule for item in settled if item.rule != chosen.rule))
     why = chosen.why + "".join(f". Also: {item.why}" for item in settled)
     channel = channels[id(chosen)]

@@ -210,6 +210,13 @@ class _History:
             return True
         return any(touch.date < day < until for day in self.meetings)
 
+    def answered_on(self, message: _Row) -> dt.date | None:
+        """The day of their first message answering ``message`` (README's definition of replied), if any."""
+        touch = message.touch
+        later = [r.touch.date for r in self.sent if r.touch.date > touch.date]
+        until = min(later) if later else dt.date.max
+        return min((r.touch.date for r in self.received if touch.date <= r.touch.date < until), default=None)
+
     def _reply_date_ok(self, touch: Touch) -> bool:
         return touch.reply_date is None or touch.date <= touch.reply_date <= self.as_of
 
@@ -310,17 +317,23 @@ class _History:
         """
         return [r for r in self.received if r.touch.purpose in ASKING and r.touch.channel not in AT_THE_MEETING]
 
-    def is_answer(self, message: _Row) -> bool:
-        """The first message the student sent after one of the contact's questions.
+    def is_answer(self, message: _Row, policy: Policy) -> bool:
+        """A message of the student's that answers one of theirs.
 
-        READING: "A message answering theirs" is the first outgoing message after an incoming
-        Question or Meeting request (touches on the same day in sheet order).
+        READING (the README's policy section, as the workbook's formulas read it): a message
+        is an answer when the touch just before it (meetings aside) is one of theirs, of any
+        purpose, no more than ``spacing_days`` earlier.
         """
-        for question in self.questions():
-            between = [r for r in self.sent if question.key < r.key < message.key]
-            if question.key < message.key and not between:
-                return True
-        return False
+        return self.answers_on(message.key, message.touch.date, policy)
+
+    def answers_on(self, key: tuple[dt.date, int], day: dt.date, policy: Policy) -> bool:
+        """Would a message at ``key`` (sent on ``day``) answer theirs? See :meth:`is_answer`."""
+        sent = {id(r) for r in self.sent}
+        conversation = [r for r in self.rows if id(r) in sent or r in self.received and r.touch.purpose != "Meeting"]
+        before = [r for r in conversation if r.key < key]
+        if not before or id(before[-1]) in sent:
+            return False
+        return (day - before[-1].touch.date).days <= policy.spacing_days
 
     def unanswered_questions(self) -> list[_Row]:
         """Questions no later message of the student's and no meeting on or after them settles."""
@@ -540,7 +553,7 @@ def _met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor
         return []
     thank_day, thank_channel = thanked
     # "A message answering theirs does not use up the first follow-up."
-    first = next((r for r in history.sent if r.touch.date > thank_day and not history.is_answer(r)), None)
+    first = next((r for r in history.sent if r.touch.date > thank_day and not history.is_answer(r, policy)), None)
     if first is None:
         # Job interviews: "check on the status about a week later" (READING: a week after the thank-you).
         days = JOB_STATUS_CHECK_DAYS if history.person.how_met == "Job interview" else policy.first_follow_up_days
@@ -550,12 +563,14 @@ def _met_cadence(history: _History, policy: Policy, agreed_pending: bool, anchor
     # "After a *Brief* reply, skip the second follow-up and go to a slower keep-in-touch."
     # READING: "a Brief reply" is the latest rated reply; "slower" is the cooled (doubled) interval.
     brief = history.latest_rating() == "Brief"
-    second = next((r for r in history.sent if r.touch.date > first.touch.date), None)
+    # "A reply inside a conversation is not a follow-up": the second one either.
+    second = next((r for r in history.sent
+                   if r.touch.date > first.touch.date and not history.is_answer(r, policy)), None)
     if second is None and not brief:
         channel = _suggest("second-follow-up", history, thank_you_channel=thank_channel,
                            first_channel=first.touch.channel)
         return [_item("second-follow-up", anchor(first.touch.date) + _days(policy.second_follow_up_days),
-                      history, policy, channel, after=first.touch.date)]
+                      history, policy, channel, after=first.touch.date, not_by_an_answer=True)]
     return [_keep_in_touch(history, policy, anchor, slower=brief)]
 
 
@@ -579,7 +594,7 @@ def _not_met_cadence(history: _History, policy: Policy, agreed_pending: bool, an
     warm = [r for r in history.sent if history.rating(r) == "Warm"]
     if warm:
         touch = warm[-1].touch
-        day = touch.reply_date or touch.date
+        day = touch.reply_date or history.answered_on(warm[-1]) or touch.date
         thanked = any(r.touch.purpose == "Thank-you" and r.touch.date >= day for r in history.sent)
         column = history.person.thank_you_sent
         if not thanked and not (column is not None and day <= column <= history.as_of):
@@ -606,7 +621,13 @@ def _histories(people: list[Person], touches: list[Touch], as_of: dt.date) -> di
     histories: dict[str, _History] = {}
     for person in people:
         histories.setdefault(fold(person.name), _History(person, as_of))
+    seen: set[tuple[object, ...]] = set()
     for order, touch in enumerate(touches):
+        # READING (issue 17): a row pasted twice, the same in every column, counts once.
+        row = tuple(vars(touch).values())
+        if row in seen:
+            continue
+        seen.add(row)
         history = histories.get(fold(touch.contact))
         if history is not None and touch.date <= as_of:
             history.rows.append(_Row(order, touch))
@@ -713,19 +734,21 @@ def next_steps(people: list[Person], touches: list[Touch], policy: Policy, as_of
     that one message settles". READING: ties go to the rule first in the rule table; the message
     is sent on its due date, or today when overdue; it carries every reason, a thank-you included
     (a note to a referrer just met thanks them too), but it cannot meet a date still to come, and
-    while a reply is due it is an answer, so not the first follow-up ("A message answering theirs
-    does not use up the first follow-up"). ``also`` lists the other rules it settles, once each,
+    when it answers theirs (see :meth:`_History.is_answer`) it is not a follow-up ("A message
+    answering theirs does not use up the first follow-up"). ``also`` lists the other rules it settles, once each,
     never the next step's own rule.
     """
     by_contact: dict[str, list[Item]] = {}
     for item in followups(people, touches, policy, as_of, offer_accepted_on):
         by_contact.setdefault(item.contact, []).append(item)
+    histories = _histories(people, touches, as_of)
     steps: dict[str, Step] = {}
     for contact, items in by_contact.items():
         items.sort(key=lambda i: (i.due, RULES.index(i.rule)))
         first = items[0]
         day = max(first.due, as_of)
-        answer = any(i.rule == "reply" for i in items)
+        history = histories.get(fold(contact))
+        answer = history is not None and history.answers_on((day, 1 << 30), day, policy)
         also = sorted({i.rule for i in items[1:] if _settles(i, day, answer)} - {first.rule})
         steps[contact] = Step(contact, first.rule, first.due, first.channel, tuple(also), first.about)
     return steps

@@ -221,8 +221,9 @@ def test_reply_next_day_in_their_channel_whatever_the_spacing() -> None:
     touches = [Touch(D(2026, 11, 17), "Ann", channel="Email", purpose="Update"),
                Touch(D(2026, 11, 18), "Ann", direction="Received", channel="LinkedIn", purpose="Question")]
     # Reply 11-19 in LinkedIn although 11-17 was three days before. The 11-17 update was the first
-    # follow-up, so the second is due 11-17 + 28 = 12-15; the answer, sent any day after 11-17, settles it.
-    assert steps([ann], touches)["Ann"] == ("reply", D(2026, 11, 19), "LinkedIn", ("second-follow-up",))
+    # follow-up, so the second is due 11-17 + 28 = 12-15; the answer (sent 11-19, one day after their
+    # question) is a reply inside the conversation, not a follow-up: it does not settle the second.
+    assert steps([ann], touches)["Ann"] == ("reply", D(2026, 11, 19), "LinkedIn", ())
     assert rules([ann], touches) == [("Ann", "reply", D(2026, 11, 19)), ("Ann", "second-follow-up", D(2026, 12, 15))]
 
 
