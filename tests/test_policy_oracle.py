@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from builders import contact, touch, write_tracker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference_policy import Person, Touch, next_steps
 
 import sheetkit
+from builders import contact, touch, write_tracker
+from reference_policy import Person, Touch, next_steps
 from sheetkit.config import Config, Policy
 from sheetkit.report import build_report
 from sheetkit.spec import LISTS, OFFER_LABEL, RULES

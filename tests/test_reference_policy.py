@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import replace
 
 from reference_policy import Person, Touch, followups, next_steps
-
 from sheetkit.config import Policy
 
 D = dt.date
