@@ -117,6 +117,26 @@ def test_a_table_total_row_is_not_a_contact(tmp_path: Path) -> None:
     assert tracker.problems == []
 
 
+def test_a_second_table_header_row_is_not_a_contact(tmp_path: Path) -> None:
+    """The student kept this year's people in an Excel Table of their own below last year's rows.
+
+    In Excel: row 4 is that Table's header row ("Name", "Organization", ...), shaded as a
+    header. sheetkit reads Ann, Bo and Cy, and no contact called "Name".
+    """
+    path = write_tracker(tmp_path / "t.xlsx", [contact("Ann"), contact("Bo")])
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Contacts"]
+    for column, header in enumerate(CONTACT_HEADERS, start=1):
+        sheet.cell(4, column, header)
+    sheet["A5"] = "Cy"
+    last = openpyxl.utils.get_column_letter(len(CONTACT_HEADERS))
+    sheet.add_table(Table(displayName="ThisYear", ref=f"A4:{last}5"))
+    workbook.save(path)
+    tracker = read_tracker(path)
+    assert tracker.contacts["name"].tolist() == ["Ann", "Bo", "Cy"]
+    assert [p for p in tracker.problems if p.severity == "error"] == []
+
+
 # --------------------------------------------------------------------------- 3. names that look the same
 
 

@@ -186,8 +186,8 @@ class SheetFacts:
     formulas: dict[tuple[int, int], Formula] = field(default_factory=dict)
     links: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
-    #: Rows an Excel Table marks as its totals row: never data.
-    totals_rows: set[int] = field(default_factory=set)
+    #: Rows an Excel Table marks as its header or totals rows: never data.
+    table_rows: set[int] = field(default_factory=set)
     #: Rich text python-calamine trims, as spreadsheet programs show it.
     texts: dict[tuple[int, int], str] = field(default_factory=dict)
     xml: bytes = field(default=b"", repr=False)
@@ -252,9 +252,12 @@ def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str
                 continue
             table_attributes = _attributes(head[1])
             table_span = _range(table_attributes.get("ref", ""))
+            if table_span is None:
+                continue
+            headers = int(table_attributes.get("headerRowCount", "1") or 0)
             totals = int(table_attributes.get("totalsRowCount", "0") or 0)
-            if table_span is not None and totals > 0:
-                facts.totals_rows.update(range(table_span[2] - totals + 1, table_span[2] + 1))
+            facts.table_rows.update(range(table_span[0], table_span[0] + headers))
+            facts.table_rows.update(range(table_span[2] - totals + 1, table_span[2] + 1))
     return facts
 
 

@@ -293,7 +293,7 @@ class _SheetReader:
     # ---- cells to values ----------------------------------------------------------------
 
     def _columns(self, spec: SheetSpec, table: _Table) -> _Columns:
-        """The typed-in columns below the header, blank rows and totals rows left out.
+        """The typed-in columns below the header, blank rows and a Table's header and totals rows left out.
 
         Each column's distinct values are understood once (a channel typed in 500 rows is one
         value); problems are still reported at every cell that has one.
@@ -304,8 +304,8 @@ class _SheetReader:
         self._report_error_cells(spec, table)
         body = grid.rows[table.header_row - grid.row_offset:]
         rows = list(range(table.header_row + 1, table.header_row + 1 + len(body)))
-        if facts.totals_rows:
-            kept = [i for i, row in enumerate(rows) if row not in facts.totals_rows]
+        if facts.table_rows:
+            kept = [i for i, row in enumerate(rows) if row not in facts.table_rows]
             body, rows = [body[i] for i in kept], [rows[i] for i in kept]
         plan = [(column, number) for column in spec.columns
                 if column.kind != "formula" and (number := table.columns.get(column.key)) is not None]
