@@ -755,7 +755,7 @@ def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> di
         **sums,
         **{key: ratio.value for key, ratio in rates.items()},
         "students_sending_thank_yous": sending_thank_yous,
-        "share_of_students_sending_thank_yous": _rate(sending_thank_yous, handed_in),
+        "share_of_students_sending_thank_yous": Ratio(sending_thank_yous, handed_in).value,
         "thank_you_benchmark": THANK_YOU_BENCHMARKS["job_seekers_sending_thank_yous"],
         "response_rate_by_channel": _summed_breakdown(s.by_channel for s in students),
         "response_rate_by_purpose": _summed_breakdown(s.by_purpose for s in students),
@@ -765,11 +765,6 @@ def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> di
         "not_on_roster": sum(1 for s in students if s.on_roster is False),
         RATE_PARTS: {key: ratio.to_json() for key, ratio in rates.items()},
     }
-
-
-def _rate(numerator: int, denominator: int) -> float | None:
-    """The report's convention: a fraction rounded to 3 places, None when there is nothing to divide."""
-    return round(numerator / denominator, 3) if denominator else None
 
 
 def _summed_breakdown(breakdowns: Iterable[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
@@ -784,7 +779,7 @@ def _with_rates(counts: dict[str, Counter[str]]) -> dict[str, dict[str, Any]]:
     """Value -> {"sent", "replied", "rate"}, most-sent first, as in the report."""
     order = sorted(counts, key=lambda value: (-counts[value]["sent"], -counts[value]["replied"], value))
     return {value: {"sent": counts[value]["sent"], "replied": counts[value]["replied"],
-                    "rate": _rate(counts[value]["replied"], counts[value]["sent"])} for value in order}
+                    "rate": Ratio(counts[value]["replied"], counts[value]["sent"]).value} for value in order}
 
 
 def _summed_weeks(weeks: Iterable[dict[str, tuple[int, int]]]) -> list[dict[str, Any]]:

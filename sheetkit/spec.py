@@ -39,6 +39,9 @@ SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     START_SHEET: ("start here", "start", "read me", "readme", "instructions"),
 }
 
+#: Ends the header of every helper column the workbook adds (hidden); the reader skips such columns.
+AUTO_SUFFIX = "(auto)"
+
 #: Labels on the Start Here sheet whose right-hand neighbour holds the value.
 STUDENT_LABEL = "Student"
 INSTITUTION_LABEL = "Institution"

@@ -51,8 +51,6 @@ CONTACT_ROWS = 500
 TOUCHPOINT_ROWS = 2000
 
 DATE_FORMAT = "yyyy-mm-dd"
-#: Hidden helper columns end with this; readers skip them.
-AUTO_SUFFIX = "(auto)"
 
 FIRST_DATE = dt.date(1990, 1, 1)
 LAST_DATE = dt.date(2100, 12, 31)
@@ -85,40 +83,40 @@ class HelperColumn:
 
 
 CONTACT_HELPERS: tuple[HelperColumn, ...] = (
-    HelperColumn("counted", f"Counted {AUTO_SUFFIX}", "0"),
-    HelperColumn("last_met", f"Last met {AUTO_SUFFIX}"),
-    HelperColumn("warm_on", f"Last warm reply {AUTO_SUFFIX}"),
-    HelperColumn("brief_on", f"Last brief reply {AUTO_SUFFIX}"),
-    HelperColumn("thank_you_for", f"Thank-you owed for {AUTO_SUFFIX}"),
-    HelperColumn("thank_you_logged", f"Thank-you logged {AUTO_SUFFIX}"),
-    HelperColumn("thank_you_on", f"Thank-you on {AUTO_SUFFIX}"),
-    HelperColumn("first_follow_up_on", f"1st follow-up on {AUTO_SUFFIX}"),
-    HelperColumn("second_follow_up_on", f"2nd follow-up on {AUTO_SUFFIX}"),
-    HelperColumn("last_sent", f"Last sent {AUTO_SUFFIX}"),
-    HelperColumn("first_sent", f"First sent {AUTO_SUFFIX}"),
-    HelperColumn("last_written", f"Last written {AUTO_SUFFIX}"),
-    HelperColumn("heard_from", f"Heard from {AUTO_SUFFIX}", "0"),
-    HelperColumn("unanswered", f"Unanswered in a row {AUTO_SUFFIX}", "0"),
-    HelperColumn("agreed_met_on", f"Agreed date met on {AUTO_SUFFIX}"),
-    HelperColumn("question_on", f"Question open since {AUTO_SUFFIX}"),
-    HelperColumn("introduced_on", f"Introduction acted on {AUTO_SUFFIX}"),
-    HelperColumn("referred_met", f"Referred person met {AUTO_SUFFIX}"),
-    HelperColumn("introduced", f"Referred person written to {AUTO_SUFFIX}"),
-    HelperColumn("schedule_due", f"Schedule due {AUTO_SUFFIX}"),
+    HelperColumn("counted", f"Counted {spec.AUTO_SUFFIX}", "0"),
+    HelperColumn("last_met", f"Last met {spec.AUTO_SUFFIX}"),
+    HelperColumn("warm_on", f"Last warm reply {spec.AUTO_SUFFIX}"),
+    HelperColumn("brief_on", f"Last brief reply {spec.AUTO_SUFFIX}"),
+    HelperColumn("thank_you_for", f"Thank-you owed for {spec.AUTO_SUFFIX}"),
+    HelperColumn("thank_you_logged", f"Thank-you logged {spec.AUTO_SUFFIX}"),
+    HelperColumn("thank_you_on", f"Thank-you on {spec.AUTO_SUFFIX}"),
+    HelperColumn("first_follow_up_on", f"1st follow-up on {spec.AUTO_SUFFIX}"),
+    HelperColumn("second_follow_up_on", f"2nd follow-up on {spec.AUTO_SUFFIX}"),
+    HelperColumn("last_sent", f"Last sent {spec.AUTO_SUFFIX}"),
+    HelperColumn("first_sent", f"First sent {spec.AUTO_SUFFIX}"),
+    HelperColumn("last_written", f"Last written {spec.AUTO_SUFFIX}"),
+    HelperColumn("heard_from", f"Heard from {spec.AUTO_SUFFIX}", "0"),
+    HelperColumn("unanswered", f"Unanswered in a row {spec.AUTO_SUFFIX}", "0"),
+    HelperColumn("agreed_met_on", f"Agreed date met on {spec.AUTO_SUFFIX}"),
+    HelperColumn("question_on", f"Question open since {spec.AUTO_SUFFIX}"),
+    HelperColumn("introduced_on", f"Introduction acted on {spec.AUTO_SUFFIX}"),
+    HelperColumn("referred_met", f"Referred person met {spec.AUTO_SUFFIX}"),
+    HelperColumn("introduced", f"Referred person written to {spec.AUTO_SUFFIX}"),
+    HelperColumn("schedule_due", f"Schedule due {spec.AUTO_SUFFIX}"),
     # The due date of each rule, side by side (see DUE_CANDIDATES).
-    HelperColumn("cadence_due", f"Cadence due {AUTO_SUFFIX}"),
-    HelperColumn("agreed_open", f"Agreed date open {AUTO_SUFFIX}"),
-    HelperColumn("reply_due", f"Reply due {AUTO_SUFFIX}"),
-    HelperColumn("referrer_update_due", f"Referrer update due {AUTO_SUFFIX}"),
-    HelperColumn("referrer_thanks_due", f"Referrer thanks due {AUTO_SUFFIX}"),
-    HelperColumn("offer_thanks_due", f"Offer thanks due {AUTO_SUFFIX}"),
+    HelperColumn("cadence_due", f"Cadence due {spec.AUTO_SUFFIX}"),
+    HelperColumn("agreed_open", f"Agreed date open {spec.AUTO_SUFFIX}"),
+    HelperColumn("reply_due", f"Reply due {spec.AUTO_SUFFIX}"),
+    HelperColumn("referrer_update_due", f"Referrer update due {spec.AUTO_SUFFIX}"),
+    HelperColumn("referrer_thanks_due", f"Referrer thanks due {spec.AUTO_SUFFIX}"),
+    HelperColumn("offer_thanks_due", f"Offer thanks due {spec.AUTO_SUFFIX}"),
 )
 
 TOUCHPOINT_HELPERS: tuple[HelperColumn, ...] = (
-    HelperColumn("replied", f"Replied {AUTO_SUFFIX}", "0"),
-    HelperColumn("asks", f"Asks {AUTO_SUFFIX}", "0"),
-    HelperColumn("answers", f"Answers theirs {AUTO_SUFFIX}", "0"),
-    HelperColumn("warm_reply", f"Warm reply on {AUTO_SUFFIX}"),
+    HelperColumn("replied", f"Replied {spec.AUTO_SUFFIX}", "0"),
+    HelperColumn("asks", f"Asks {spec.AUTO_SUFFIX}", "0"),
+    HelperColumn("answers", f"Answers theirs {spec.AUTO_SUFFIX}", "0"),
+    HelperColumn("warm_reply", f"Warm reply on {spec.AUTO_SUFFIX}"),
 )
 
 

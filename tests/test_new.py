@@ -17,8 +17,8 @@ from sheetkit import spec
 from sheetkit.cli import cli
 from sheetkit.config import Config
 from sheetkit.roster import read_roster, safe_file_stem, unique_file_names
+from sheetkit.spec import AUTO_SUFFIX
 from sheetkit.workbook import (
-    AUTO_SUFFIX,
     CONTACT_HELPERS,
     CONTACT_ROWS,
     DASHBOARD_FIGURES,

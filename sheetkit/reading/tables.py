@@ -33,6 +33,7 @@ from sheetkit.reading.limits import WorkbookSource, damaged, inspect_workbook
 from sheetkit.reading.names import NameHints, fold_name, preview
 from sheetkit.reading.sheet_xml import SharedStrings, SheetFacts, sheet_facts
 from sheetkit.spec import (
+    AUTO_SUFFIX,
     CONTACTS,
     CONTACTS_SHEET,
     EMAIL_LABEL,
@@ -52,8 +53,6 @@ from sheetkit.spec import (
 
 #: How many rows from the top may hold titles before the header row.
 HEADER_SEARCH_ROWS = 10
-#: Helper columns the builder adds end with this; they are never read as data.
-AUTO_SUFFIX = "(auto)"
 #: A date more than this many years after the tracker's typical year is taken for a typo (2062 for 2026).
 YEAR_TYPO_GAP = 2
 #: Columns whose cell may be a link; the link's target is the value.
