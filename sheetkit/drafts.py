@@ -255,10 +255,10 @@ def _draft(env: jinja2.Environment, reminder: Reminder, plan: ReminderPlan, file
     }
     names = [f"drafts/{followup.rule}.{form}.txt", f"drafts/{followup.rule}.txt"]
     template = _template(env, names)
-    text = _render(template, context)
+    text = _tidy(template.render(context))
     if _over_limits(text, form) and note:
         # Quoting the note made it too long: drop the quote before giving up on the limits.
-        text = _render(template, {**context, "notes": None})
+        text = _tidy(template.render({**context, "notes": None}))
     return Draft(
         reminder=reminder,
         form=form,
@@ -307,22 +307,6 @@ def _template(env: jinja2.Environment, names: list[str]) -> jinja2.Template:
             f"no draft template {names[-1]} (or {names[0]}) in --templates or the built-in templates; "
             "restore the file or add it to your templates folder"
         ) from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise _syntax_error(exc) from None
-
-
-def _render(template: jinja2.Template, context: dict[str, Any]) -> str:
-    try:
-        text = template.render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise _syntax_error(exc) from None
-    except jinja2.TemplateError as exc:
-        raise DraftTemplateError(f"{template.filename or template.name}: {exc}; fix the template") from None
-    return _tidy(text)
-
-
-def _syntax_error(exc: jinja2.TemplateSyntaxError) -> DraftTemplateError:
-    return DraftTemplateError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}; fix the template")
 
 
 def _tidy(text: str) -> str:
