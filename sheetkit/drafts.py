@@ -143,7 +143,6 @@ class Draft:
 class WrittenDrafts:
     """What :func:`write_drafts` did: files written, and existing files left as they were."""
 
-    folder: Path
     written: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
 
@@ -183,7 +182,7 @@ def write_drafts(drafts: Sequence[Draft], folder: Path, *, force: bool = False) 
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create the drafts folder ({exc.strerror}); choose another one") from None
-    result = WrittenDrafts(folder)
+    result = WrittenDrafts()
     for draft in drafts:
         path = folder / draft.file_name
         if path.is_dir():

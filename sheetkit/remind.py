@@ -100,7 +100,6 @@ class ReminderPlan:
     """The reminders of one tracker as of one date, overdue first, then by due date."""
 
     report: Report
-    days: int
     owner: str
     reminders: list[Reminder]
 
@@ -138,7 +137,7 @@ def plan_reminders(report: Report, days: int) -> ReminderPlan:
                 about=by_name.get(fold_name(followup.about)) if followup.about else None,
             )
         )
-    return ReminderPlan(report=report, days=days, owner=owner, reminders=reminders)
+    return ReminderPlan(report=report, owner=owner, reminders=reminders)
 
 
 def reminder_uid(owner: str, followup: Followup) -> str:
