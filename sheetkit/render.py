@@ -71,7 +71,6 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["percent"] = percent
-    env.globals["rule_label"] = rule_label
     env.globals["version"] = __version__
     return env
 
@@ -231,8 +230,6 @@ class FollowupRow(NamedTuple):
     #: The suggested channel, "" when the sheet has no way to reach them.
     channel: str
     reach: tuple[Reach, ...]
-    #: Labels of the other rules the same message settles.
-    also: tuple[str, ...]
     followup: Followup
 
 
@@ -243,10 +240,10 @@ def followup_rows(report: Report, state: str) -> list[FollowupRow]:
     as_of = report.as_of
     rows = []
     for f in items:
-        also = tuple(rule_label(rule) for rule in f.also) if f.also else ()
-        rows.append(FollowupRow(f.contact, f.organization or "", rule_label(f.rule), f.why, ", ".join(also),
+        also = ", ".join(rule_label(rule) for rule in f.also)
+        rows.append(FollowupRow(f.contact, f.organization or "", rule_label(f.rule), f.why, also,
                                 "today" if f.due == as_of else f.due.isoformat(), f.days_overdue,
-                                f.suggested_channel or "", tuple(ways.get(f.contact_row, ())), also, f))
+                                f.suggested_channel or "", tuple(ways.get(f.contact_row, ())), f))
     return rows
 
 
@@ -314,7 +311,6 @@ def stat_label(stat_key: str, label: str, policy: Policy) -> str:
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: float
     length: float  # 0..1 of the chart's width
     text: str
 
@@ -323,7 +319,7 @@ def bars(items: Iterable[tuple[str, float, str]], scale: float | None = None) ->
     """Horizontal bars: (label, value, shown text); lengths relative to ``scale`` or the largest value."""
     items = list(items)
     top = scale or max((value for _, value, _ in items), default=0) or 1
-    return [Bar(label, value, min(value / top, 1.0), text) for label, value, text in items]
+    return [Bar(label, min(value / top, 1.0), text) for label, value, text in items]
 
 
 @dataclass(frozen=True)
