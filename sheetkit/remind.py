@@ -29,6 +29,7 @@ from sheetkit import __version__
 from sheetkit.model import Followup
 from sheetkit.output import GENERATOR_MARK
 from sheetkit.reading.names import fold_name
+from sheetkit.render import plural
 from sheetkit.report import Report
 from sheetkit.rules import RULE_TABLE
 
@@ -223,8 +224,7 @@ def describe(reminder: Reminder, plan: ReminderPlan) -> str:
     followup = reminder.followup
     due = f"{RULE_TABLE[followup.rule].label}, due {followup.due.isoformat()}"
     if reminder.overdue:
-        days = followup.days_overdue
-        due += f" ({days} day{'s' if days != 1 else ''} overdue)"
+        due += f" ({plural(followup.days_overdue, 'day')} overdue)"
     lines = [due + ".", followup.why + "."]
     if followup.also:
         lines.append(f"Also settles: {', '.join(RULE_TABLE[rule].label for rule in followup.also)}.")
