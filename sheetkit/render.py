@@ -188,12 +188,8 @@ def reach(email: Any, phone: Any, linkedin: Any) -> list[Reach]:
 
 
 def _cell_text(value: Any) -> str:
-    """A cell's value as one line of text; a whole number (a phone typed as a number) without '.0'."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return " ".join(str(value).split())
-    return ""
+    """A text cell's value on one line; "" for a blank (the reader gives text columns as text or None)."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
 
 
 def reach_by_row(contacts: pd.DataFrame, rows: Iterable[int]) -> dict[int, list[Reach]]:
