@@ -515,7 +515,7 @@ def cohort(
     earlier = cohorts.read_earlier_run(since_path, key) if since_path else None
     found = cohorts.find_submissions(paths)
     for own in found.own_outputs:
-        say(printable(f"{own}: skipped, an earlier `sheetkit cohort` output"), quiet)
+        say(f"{own}: skipped, an earlier `sheetkit cohort` output", quiet)
     destination = output_destination(output, Path(f"cohort-report.{output_format}"),
                                      output_format=output_format, force=force, inputs=found.workbooks)
     if nudge_list:

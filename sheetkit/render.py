@@ -404,8 +404,6 @@ def render_json(report: Report) -> str:
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
-
-
 # ---- XLSX ---------------------------------------------------------------------------------
 
 
