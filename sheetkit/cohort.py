@@ -999,7 +999,6 @@ def render_cohort_html(cohort: Cohort, branding: Branding, templates: Path | Non
         movements=[(name, cohort.moved(name)) for name, _, _ in MOVEMENTS] if cohort.since else [],
         summaries=cohort.students,
         stats=STATS,
-        students=[s.to_json() for s in cohort.students],
         institution=branding.institution,
         colors=branding,
         quiet_days=QUIET_AFTER_DAYS,
