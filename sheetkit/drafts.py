@@ -213,7 +213,7 @@ def note_excerpt(note: str, words: int = NOTE_WORDS, chars: int = NOTE_CHARS) ->
     flat = " ".join(note.split())
     cut = " ".join(flat.split(" ")[:words])
     if len(cut) > chars:
-        cut = cut[:chars].rsplit(" ", 1)[0] if " " in cut[:chars] else cut[:chars]
+        cut = cut[:chars].rsplit(" ", 1)[0]
     if cut == flat:
         return flat
     return cut.rstrip(" ,;:.-") + "…"
