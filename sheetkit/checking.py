@@ -26,7 +26,7 @@ class CheckResult:
 
     def ordered(self) -> list[Problem]:
         """The problems in reading order, the reader's and the engine's mixed."""
-        return sorted(self.problems, key=_reading_order)
+        return sorted(self.problems, key=Problem.reading_order)
 
     def lines(self) -> list[str]:
         return [f"{self.source}: {problem}" for problem in self.ordered()]
@@ -52,13 +52,6 @@ class CheckResult:
             indent=2,
             ensure_ascii=False,
         )
-
-
-def _reading_order(problem: Problem) -> tuple[str, int, int, str]:
-    """Sheet, then row, then column: the order a person fixes things in."""
-    letters = problem.cell.rstrip("0123456789")
-    row = int(problem.cell[len(letters):] or 0)
-    return (problem.sheet, row, len(letters), letters)
 
 
 def check_tracker(path: Path, config: Config, as_of: dt.date) -> CheckResult:

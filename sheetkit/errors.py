@@ -116,6 +116,11 @@ class Problem:
             return f"{self.sheet}!{self.cell}"
         return self.sheet
 
+    def reading_order(self) -> tuple[str, int, int, str]:
+        """Sheet, then row, then column: the order a person fixes things in (a sort key)."""
+        letters = self.cell.rstrip("0123456789")
+        return (self.sheet, int(self.cell[len(letters):] or 0), len(letters), letters)
+
     def to_json(self) -> dict[str, str]:
         return {"severity": self.severity, "sheet": self.sheet, "cell": self.cell, "message": self.message}
 

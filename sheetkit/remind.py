@@ -226,8 +226,6 @@ def describe(reminder: Reminder, plan: ReminderPlan) -> str:
     if reminder.overdue:
         due += f" ({plural(followup.days_overdue, 'day')} overdue)"
     lines = [due + ".", followup.why + "."]
-    if followup.also:
-        lines.append(f"Also settles: {', '.join(RULE_TABLE[rule].label for rule in followup.also)}.")
     if followup.suggested_channel:
         lines.append(f"Suggested channel: {followup.suggested_channel}.")
     else:

@@ -277,8 +277,8 @@ PROBLEMS_LISTED = 100
 
 
 def problems_in_order(problems: Sequence[Problem]) -> list[Problem]:
-    """Errors first, then warnings, each in the order the reader found them."""
-    return sorted(problems, key=lambda problem: problem.severity != "error")
+    """Errors first, then warnings, each in reading order (as ``sheetkit check`` lists them)."""
+    return sorted(problems, key=lambda problem: (problem.severity != "error", problem.reading_order()))
 
 
 def problem_place(problem: Problem) -> str:

@@ -73,7 +73,7 @@ RULE_TABLE: dict[str, Rule] = {
              reason="{name} referred you to {about}, whom you met {met}; tell {first_name} how it went",
              timing="{referrer_update_days} after meeting the person they referred"),
         Rule("reply", "Reply", "Reply to {who}",
-             reason="{first_name} asked something on {asked} ({purpose}); reply",
+             reason="{first_name} sent you a {purpose} on {asked}; answer it",
              timing="{reply_days} after their message", spacing_exempt=True),
         Rule("nudge", "Nudge", "Nudge {who} about your request",
              reason="No answer to your request of {asked}; a short nudge, in another form",

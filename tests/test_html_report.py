@@ -285,7 +285,8 @@ def test_one_message_shows_what_else_it_settles_and_a_missing_channel(reachable:
     report = build_report(reachable, Config(), AS_OF)
     followups = [
         Followup("Ana Souza", "Northwind", "referrer-update", D(2026, 11, 20), 2, "overdue",
-                 "Ana referred you to Bo Chen; tell Ana how it went", "Email", row_of(report, "Ana Souza"),
+                 "Ana referred you to Bo Chen; tell Ana how it went. Also: last wrote 2026-07-01",
+                 "Email", row_of(report, "Ana Souza"),
                  about="Bo Chen", also=("keep-in-touch",)),
         Followup("Bo Chen", None, "reply", D(2026, 11, 23), 0, "upcoming",
                  "Bo asked a question on 2026-11-22; add an email address, phone number or LinkedIn profile",
@@ -293,7 +294,9 @@ def test_one_message_shows_what_else_it_settles_and_a_missing_channel(reachable:
     ]
     document = parse(render_html(staged(report, followups)))
     [ana] = document.by_id("overdue").find_all("tbody")[0].find_all("tr")
-    assert "Also settles: Keep in touch" in cells(ana)["What to do"].text()
+    # The reason carries what else the message settles, once: no second "Also settles" line.
+    what = cells(ana)["What to do"].text()
+    assert "Also: last wrote 2026-07-01" in what and "Also settles" not in what
     assert cells(ana)["How"].text().startswith("Email")
     [bo] = document.by_id("upcoming").find_all("tbody")[0].find_all("tr")
     assert cells(bo)["What to do"].text().startswith("Reply")
