@@ -95,11 +95,6 @@ class Touch:
     answer: bool = False
 
     @property
-    def outgoing(self) -> bool:
-        """A message the student sent (meetings are not messages)."""
-        return self.sent and not self.meeting
-
-    @property
     def days_to_reply(self) -> int | None:
         return (self.reply_on - self.day).days if self.reply_on is not None and self.reply_on >= self.day else None
 
@@ -224,7 +219,7 @@ class Calendar:
         due = self._after.get((day, count))
         if due is None:
             later = day + dt.timedelta(days=count)
-            due = self._after[day, count] = self.weekday(later) if self.business else later
+            due = self._after[day, count] = self.working(later)
         return due
 
     def working(self, day: dt.date) -> dt.date:
@@ -640,16 +635,13 @@ def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], p
 
 def _keep_in_touch(p: ContactFacts, agreed_met_on: dt.date | None, policy: Policy, calendar: Calendar) -> _Item:
     assert p.last_outgoing is not None or agreed_met_on is not None
-    interval = policy.warm_keep_in_touch_days if p.latest_quality == "Warm" else policy.keep_in_touch_days
+    every = interval = policy.warm_keep_in_touch_days if p.latest_quality == "Warm" else policy.keep_in_touch_days
     cooling = ""
     if p.cool_off:
         interval *= policy.cool_off_factor
         reason = (f"no reply to the last {policy.cool_off_unanswered} messages" if p.gone_quiet
                   else "their replies have been brief")
         cooling = f"; cooling off ({reason}), so the interval is {interval} days"
-        every = interval // policy.cool_off_factor if policy.cool_off_factor else interval
-    else:
-        every = interval
     last = p.last_outgoing or agreed_met_on
     assert last is not None
     base = _later(last, agreed_met_on)
