@@ -85,8 +85,9 @@ class Touch:
     quality: str | None
     got_reply: bool
     reply_date: dt.date | None
-    #: Purpose Meeting, or in person / on a video call: a meeting, not a message.
-    meeting: bool
+    #: Purpose Meeting, or in person / on a video call on a meeting day: a meeting, not a message
+    #: (set with the contact's meeting days, in :func:`_read_relationship`).
+    meeting: bool = False
     #: Index (in :attr:`Engine.contacts`) of the contact it belongs to.
     owner: int = -1
     replied: bool = False
@@ -186,8 +187,7 @@ class Engine:
     ``followups``: at most one per contact, overdue first (most overdue first),
     then by due date. ``contacts``: one :class:`ContactFacts` per Contacts row,
     sheet order. ``touches``: the counted touchpoints by date (sheet order
-    within a day); ``touchpoints`` the same rows as a DataFrame, in sheet
-    order. ``problems``: what the engine found wrong with dates and habits
+    within a day). ``problems``: what the engine found wrong with dates and habits
     (future dates, badgering...).
     """
 
@@ -196,7 +196,6 @@ class Engine:
     followups: list[Followup]
     contacts: list[ContactFacts]
     touches: list[Touch]
-    touchpoints: pd.DataFrame
     problems: list[Problem]
     advice: list[Advice]
 
@@ -260,7 +259,7 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     problems: list[Problem] = []
     people = _contacts(tracker, as_of, problems)
     index = {p.key: i for i, p in enumerate(people) if p.primary}
-    touches, frame = _touches(tracker, index, as_of, problems)
+    touches = _touches(tracker, index, as_of, problems)
     for touch in touches:
         people[touch.owner].touches.append(touch)  # in date order already
     items: dict[int, list[_Item]] = defaultdict(list)
@@ -287,7 +286,7 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
             people[i] = _copy_facts(people[index[person.key]], person)
     advice = [Advice(p.name, p.row, p.advice) for p in people if p.primary and p.advice]
     return Engine(as_of=as_of, policy=policy, followups=followups, contacts=people, touches=touches,
-                  touchpoints=frame, problems=problems, advice=advice)
+                  problems=problems, advice=advice)
 
 
 # ---- reading the tables ------------------------------------------------------------------
@@ -360,8 +359,8 @@ def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list
 
 
 def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
-             problems: list[Problem]) -> tuple[list[Touch], pd.DataFrame]:
-    """The counted touchpoints, by date (sheet order within a day), and the same rows in sheet order.
+             problems: list[Problem]) -> list[Touch]:
+    """The counted touchpoints, by date (sheet order within a day).
 
     A touchpoint or reply dated after ``as_of`` has not happened yet: a warning, and it counts for nothing.
     """
@@ -396,10 +395,9 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
             reply_date, answered, quality = None, False, None
         touches.append(Touch(
             row=row, day=day, sent=direction != "Received", channel=channel, purpose=purpose, quality=quality,
-            got_reply=answered, reply_date=reply_date,
-            meeting=purpose == MEETING_PURPOSE or channel in MEETING_CHANNELS, owner=owner,
+            got_reply=answered, reply_date=reply_date, owner=owner,
         ))
-    return touches, counted
+    return touches
 
 
 # ---- one contact -------------------------------------------------------------------------
