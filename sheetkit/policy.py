@@ -160,7 +160,7 @@ class ContactFacts:
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name.split() else self.name
+        return (self.name.split() or [self.name])[0]
 
     @property
     def open(self) -> bool:
@@ -282,7 +282,7 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
                                   pair[1].contact_row))
     followups = [followup for _, followup in ranked]
     for i, person in enumerate(people):
-        if not person.primary and person.key in index:
+        if not person.primary:
             people[i] = _copy_facts(people[index[person.key]], person)
     advice = [Advice(p.name, p.row, p.advice) for p in people if p.primary and p.advice]
     return Engine(as_of=as_of, policy=policy, followups=followups, contacts=people, touches=touches,
@@ -565,17 +565,20 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     """Thank-you, then first and second follow-up, then keep in touch, for someone met."""
     met = p.meetings[-1]
     job = p.how_met == JOB_INTERVIEW
-    thanks = [t for t in outgoing if t.purpose == "Thank-you" and t.day >= met]
+    thanks = [t for t in outgoing if t.purpose == "Thank-you"]
     column = p.thank_you_sent
-    thanked_days = [t.day for t in thanks] + ([column] if column is not None and column >= met else [])
-    p.thanked_on = min(thanked_days, default=None)
+
+    def thanked_since(meeting: dt.date) -> dt.date | None:
+        """The first thank-you (a Thank-you touchpoint or the Thank-you sent column) on or after ``meeting``."""
+        return min([t.day for t in thanks if t.day >= meeting]
+                   + ([column] if column is not None and column >= meeting else []), default=None)
+
+    p.thanked_on = thanked_since(met)
     p.thank_you_due = calendar.after(met, policy.thank_you_days)
-    thank_you_days = [t.day for t in outgoing if t.purpose == "Thank-you"]
     for meeting in p.meetings:
         if meeting <= as_of:
-            done = min([day for day in thank_you_days if day >= meeting]
-                       + ([column] if column is not None and column >= meeting else []), default=None)
-            p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days), done))
+            p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days),
+                                        thanked_since(meeting)))
     if p.thanked_on is None:
         variant = "job" if job else ("meeting" if p.met_on is not None and met > p.met_on else None)
         template = RULE_TABLE["thank-you"].variants[variant] if variant else RULE_TABLE["thank-you"].reason

@@ -177,9 +177,8 @@ def _weekly(engine: Engine) -> list[dict[str, Any]]:
     received: Counter[dt.date] = Counter()
     for (day, was_sent), count in per_day.items():
         (sent if was_sent else received)[monday[day]] += count
-    weeks = (last - first).days // 7 + 1
-    return [{"week": (first + dt.timedelta(weeks=i)).isoformat(), "sent": sent[first + dt.timedelta(weeks=i)],
-             "received": received[first + dt.timedelta(weeks=i)]} for i in range(weeks)]
+    weeks = [first + dt.timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    return [{"week": week.isoformat(), "sent": sent[week], "received": received[week]} for week in weeks]
 
 
 def _warmth(engine: Engine) -> dict[str, int]:
