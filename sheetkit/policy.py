@@ -147,6 +147,8 @@ class ContactFacts:
     sent: int = 0
     replies: int = 0
     latest_quality: str | None = None
+    #: The latest reply rated Warm (the day the rating counts from).
+    last_warm_reply: dt.date | None = None
     warmth: str = "unknown"
     gone_quiet: bool = False
     cool_off: bool = False
@@ -462,6 +464,7 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
              for t in touches if t.quality and (t.replied or not t.sent)]
     p.latest_quality = max(rated)[1] if rated else None
     qualities = {quality for _, quality in rated}
+    p.last_warm_reply = max((day for day, quality in rated if quality == "Warm"), default=None)
 
     warm = p.latest_quality == "Warm"
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
@@ -536,7 +539,7 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     if p.meetings:
         items.extend(_met_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     else:
-        items.extend(_unmet_items(p, touches, outgoing, policy, calendar))
+        items.extend(_unmet_items(p, outgoing, policy, calendar))
     if agreed_on is not None and agreed_met_on is None:
         items = [item for item in items if item.rule not in CADENCE_RULES]
     return [_spaced(item, p, policy, calendar, as_of) for item in items]
@@ -610,20 +613,16 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     return [_keep_in_touch(p, agreed_met_on, policy, calendar)]
 
 
-def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], policy: Policy,
-                 calendar: Calendar) -> list[_Item]:
+def _unmet_items(p: ContactFacts, outgoing: list[Touch], policy: Policy, calendar: Calendar) -> list[_Item]:
     """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch."""
     items: list[_Item] = []
     thanks = [t for t in outgoing if t.purpose == "Thank-you"]
     column = p.thank_you_sent
     p.thanked_on = min([t.day for t in thanks] + ([column] if column else []), default=None)
-    warm = [(t.day if not t.sent else (t.reply_on or t.day)) for t in touches
-            if t.quality == "Warm" and (t.replied or not t.sent)]
-    if warm:
-        replied = max(warm)
-        if not any(t.day >= replied for t in thanks):
-            why = RULE_TABLE["thank-you"].variants["warm"].format(first_name=p.first_name, replied=replied.isoformat())
-            items.append(_Item("thank-you", calendar.after(replied, policy.thank_you_days), why))
+    replied = p.last_warm_reply
+    if replied is not None and not any(t.day >= replied for t in thanks):
+        why = RULE_TABLE["thank-you"].variants["warm"].format(first_name=p.first_name, replied=replied.isoformat())
+        items.append(_Item("thank-you", calendar.after(replied, policy.thank_you_days), why))
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
     if requests and not requests[-1].replied:
         last = requests[-1]
