@@ -29,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sheetkit.config import Policy
@@ -368,20 +367,21 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
     """
     frame = tracker.touchpoints
     sheet = tracker.touchpoints_sheet or TOUCHPOINTS_SHEET
-    owners = frame["contact_key"].map(index).to_numpy(dtype="float64", na_value=np.nan)
-    days = frame["date"].to_numpy(dtype="datetime64[D]")
-    known = ~np.isnan(owners) & ~np.isnat(days)
-    future = known & (days > np.datetime64(as_of, "D"))
-    for row, day in zip(frame["row"].to_numpy()[future].tolist(), days[future].astype(object).tolist()):
-        problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", row),
-                                f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
-                                "so it counts for nothing until then; check the year"))
-    counted = frame[known & ~future]
-    order = np.argsort(days[known & ~future], kind="stable")
-    by_date = counted.iloc[order]
+    owners = frame["contact_key"].map(index).tolist()
+    days = _dates(frame, "date")
+    known = [(i, day) for i, (owner, day) in enumerate(zip(owners, days)) if day is not None and not pd.isna(owner)]
+    rows = frame["row"].tolist()
+    for i, day in known:
+        if day > as_of:
+            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", rows[i]),
+                                    f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
+                                    "so it counts for nothing until then; check the year"))
+    # sorted() is stable: sheet order within a day.
+    counted = [i for i, day in sorted(known, key=lambda pair: pair[1]) if day <= as_of]
+    by_date = frame.iloc[counted]
     touches: list[Touch] = []
     for row, owner, day, direction, channel, purpose, got_reply, reply_date, quality in zip(
-            by_date["row"].tolist(), owners[known & ~future][order].astype(int).tolist(), _dates(by_date, "date"),
+            by_date["row"].tolist(), [int(owners[i]) for i in counted], _dates(by_date, "date"),
             _values(by_date, "direction"), _values(by_date, "channel"), _values(by_date, "purpose"),
             _values(by_date, "got_reply"), _dates(by_date, "reply_date"), _values(by_date, "reply_quality")):
         answered = got_reply == "Yes"
