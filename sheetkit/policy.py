@@ -69,7 +69,8 @@ WARMTH_LEVELS: tuple[str, ...] = ("Booster", "Obligate", "Curmudgeon", "unknown"
 NO_CHANNEL_HINT = "add an email address, phone number or LinkedIn profile to reach them"
 #: Unanswered messages (each given a fair wait) before a contact counts as not replying.
 _SILENT_AFTER = 2
-_RULE_ORDER = {name: i for i, name in enumerate(("reply", "agreed-date", "offer-thanks", *RULE_TABLE))}
+#: Ties on the due date go to the rule first in the rule table.
+_RULE_ORDER = {name: i for i, name in enumerate(RULE_TABLE)}
 
 
 @dataclass(slots=True)
