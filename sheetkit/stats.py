@@ -195,7 +195,7 @@ STATS: tuple[Stat, ...] = (
     Stat("meetings", "Meetings (contacts with a date met)", "count", lambda e: len(_met(e))),
     Stat("sent", "Touchpoints sent", "count", lambda e: len(e.sends)),
     Stat("received", "Touchpoints received", "count", lambda e: sum(1 for t in e.touches if not t.sent)),
-    Stat("replied", "Sent touchpoints that got a reply", "count", lambda e: sum(t.replied for t in e.sends)),
+    Stat("replied", "Sent touchpoints that got a reply", "count", lambda e: response_rate(e).numerator),
     Stat("response_rate", "Response rate", "rate", response_rate),
     Stat("people_replied_rate", "People who replied", "rate", people_replied_rate,
          note="Of the people you wrote to, how many answered at least once."),
