@@ -36,6 +36,7 @@ from sheetkit.errors import Problem
 from sheetkit.model import Followup, Tracker
 from sheetkit.rules import JOB_INTERVIEW_CHANNELS, RULE_TABLE, days
 from sheetkit.spec import (
+    CLOSED_STATUSES,
     CONTACT_COLUMNS,
     CONTACTS_SHEET,
     STATES,
@@ -167,7 +168,7 @@ class ContactFacts:
     @property
     def open(self) -> bool:
         """Anything at all may be due: Active and not resting."""
-        return self.status not in ("Paused", "Closed", "Do not contact") and not self.resting
+        return self.status not in CLOSED_STATUSES and not self.resting
 
 
 @dataclass(frozen=True)
@@ -312,13 +313,9 @@ def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
     return frame[key].to_numpy(dtype="datetime64[D]").astype(object).tolist()
 
 
-_LETTERS = {id(columns): {column.key: column_letter(i + 1) for i, column in enumerate(columns)}
-            for columns in (CONTACT_COLUMNS, TOUCHPOINT_COLUMNS)}
-
-
 def _cell(columns: tuple[Any, ...], key: str, row: int) -> str:
     """The A1 address of ``key``'s column in ``row`` (the contract's column order)."""
-    return f"{_LETTERS[id(columns)][key]}{row}"
+    return f"{column_letter(next(i for i, column in enumerate(columns, 1) if column.key == key))}{row}"
 
 
 def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list[ContactFacts]:
