@@ -48,7 +48,6 @@ class Tracker:
         return [p for p in self.problems if p.severity == "error"]
 
 
-
 @dataclass(slots=True)
 class Followup:
     """One follow-up due for one contact under one rule.

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sheetkit.config import Policy
@@ -37,6 +36,7 @@ from sheetkit.errors import Problem
 from sheetkit.model import Followup, Tracker
 from sheetkit.rules import JOB_INTERVIEW_CHANNELS, RULE_TABLE, days
 from sheetkit.spec import (
+    CLOSED_STATUSES,
     CONTACT_COLUMNS,
     CONTACTS_SHEET,
     STATES,
@@ -70,7 +70,8 @@ WARMTH_LEVELS: tuple[str, ...] = ("Booster", "Obligate", "Curmudgeon", "unknown"
 NO_CHANNEL_HINT = "add an email address, phone number or LinkedIn profile to reach them"
 #: Unanswered messages (each given a fair wait) before a contact counts as not replying.
 _SILENT_AFTER = 2
-_RULE_ORDER = {name: i for i, name in enumerate(("reply", "agreed-date", "offer-thanks", *RULE_TABLE))}
+#: Ties on the due date go to the rule first in the rule table.
+_RULE_ORDER = {name: i for i, name in enumerate(RULE_TABLE)}
 
 
 @dataclass(slots=True)
@@ -85,19 +86,15 @@ class Touch:
     quality: str | None
     got_reply: bool
     reply_date: dt.date | None
-    #: Purpose Meeting, or in person / on a video call: a meeting, not a message.
-    meeting: bool
+    #: Purpose Meeting, or in person / on a video call on a meeting day: a meeting, not a message
+    #: (set with the contact's meeting days, in :func:`_read_relationship`).
+    meeting: bool = False
     #: Index (in :attr:`Engine.contacts`) of the contact it belongs to.
     owner: int = -1
     replied: bool = False
     reply_on: dt.date | None = None
     #: An outgoing message answering theirs: not a follow-up.
     answer: bool = False
-
-    @property
-    def outgoing(self) -> bool:
-        """A message the student sent (meetings are not messages)."""
-        return self.sent and not self.meeting
 
     @property
     def days_to_reply(self) -> int | None:
@@ -151,6 +148,8 @@ class ContactFacts:
     sent: int = 0
     replies: int = 0
     latest_quality: str | None = None
+    #: The latest reply rated Warm (the day the rating counts from).
+    last_warm_reply: dt.date | None = None
     warmth: str = "unknown"
     gone_quiet: bool = False
     cool_off: bool = False
@@ -164,12 +163,12 @@ class ContactFacts:
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name.split() else self.name
+        return (self.name.split() or [self.name])[0]
 
     @property
     def open(self) -> bool:
         """Anything at all may be due: Active and not resting."""
-        return self.status not in ("Paused", "Closed", "Do not contact") and not self.resting
+        return self.status not in CLOSED_STATUSES and not self.resting
 
 
 @dataclass(frozen=True)
@@ -191,8 +190,7 @@ class Engine:
     ``followups``: at most one per contact, overdue first (most overdue first),
     then by due date. ``contacts``: one :class:`ContactFacts` per Contacts row,
     sheet order. ``touches``: the counted touchpoints by date (sheet order
-    within a day); ``touchpoints`` the same rows as a DataFrame, in sheet
-    order. ``problems``: what the engine found wrong with dates and habits
+    within a day). ``problems``: what the engine found wrong with dates and habits
     (future dates, badgering...).
     """
 
@@ -201,7 +199,6 @@ class Engine:
     followups: list[Followup]
     contacts: list[ContactFacts]
     touches: list[Touch]
-    touchpoints: pd.DataFrame
     problems: list[Problem]
     advice: list[Advice]
 
@@ -224,7 +221,7 @@ class Calendar:
         due = self._after.get((day, count))
         if due is None:
             later = day + dt.timedelta(days=count)
-            due = self._after[day, count] = self.weekday(later) if self.business else later
+            due = self._after[day, count] = self.working(later)
         return due
 
     def working(self, day: dt.date) -> dt.date:
@@ -265,7 +262,7 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
     problems: list[Problem] = []
     people = _contacts(tracker, as_of, problems)
     index = {p.key: i for i, p in enumerate(people) if p.primary}
-    touches, frame = _touches(tracker, index, as_of, problems)
+    touches = _touches(tracker, index, as_of, problems)
     for touch in touches:
         people[touch.owner].touches.append(touch)  # in date order already
     items: dict[int, list[_Item]] = defaultdict(list)
@@ -288,11 +285,11 @@ def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
                                   pair[1].contact_row))
     followups = [followup for _, followup in ranked]
     for i, person in enumerate(people):
-        if not person.primary and person.key in index:
+        if not person.primary:
             people[i] = _copy_facts(people[index[person.key]], person)
     advice = [Advice(p.name, p.row, p.advice) for p in people if p.primary and p.advice]
     return Engine(as_of=as_of, policy=policy, followups=followups, contacts=people, touches=touches,
-                  touchpoints=frame, problems=problems, advice=advice)
+                  problems=problems, advice=advice)
 
 
 # ---- reading the tables ------------------------------------------------------------------
@@ -316,13 +313,9 @@ def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
     return frame[key].to_numpy(dtype="datetime64[D]").astype(object).tolist()
 
 
-_LETTERS = {id(columns): {column.key: column_letter(i + 1) for i, column in enumerate(columns)}
-            for columns in (CONTACT_COLUMNS, TOUCHPOINT_COLUMNS)}
-
-
 def _cell(columns: tuple[Any, ...], key: str, row: int) -> str:
     """The A1 address of ``key``'s column in ``row`` (the contract's column order)."""
-    return f"{_LETTERS[id(columns)][key]}{row}"
+    return f"{column_letter(next(i for i, column in enumerate(columns, 1) if column.key == key))}{row}"
 
 
 def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list[ContactFacts]:
@@ -365,27 +358,28 @@ def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list
 
 
 def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
-             problems: list[Problem]) -> tuple[list[Touch], pd.DataFrame]:
-    """The counted touchpoints, by date (sheet order within a day), and the same rows in sheet order.
+             problems: list[Problem]) -> list[Touch]:
+    """The counted touchpoints, by date (sheet order within a day).
 
     A touchpoint or reply dated after ``as_of`` has not happened yet: a warning, and it counts for nothing.
     """
     frame = tracker.touchpoints
     sheet = tracker.touchpoints_sheet or TOUCHPOINTS_SHEET
-    owners = frame["contact_key"].map(index).to_numpy(dtype="float64", na_value=np.nan)
-    days = frame["date"].to_numpy(dtype="datetime64[D]")
-    known = ~np.isnan(owners) & ~np.isnat(days)
-    future = known & (days > np.datetime64(as_of, "D"))
-    for row, day in zip(frame["row"].to_numpy()[future].tolist(), days[future].astype(object).tolist()):
-        problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", row),
-                                f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
-                                "so it counts for nothing until then; check the year"))
-    counted = frame[known & ~future]
-    order = np.argsort(days[known & ~future], kind="stable")
-    by_date = counted.iloc[order]
+    owners = frame["contact_key"].map(index).tolist()
+    days = _dates(frame, "date")
+    known = [(i, day) for i, (owner, day) in enumerate(zip(owners, days)) if day is not None and not pd.isna(owner)]
+    rows = frame["row"].tolist()
+    for i, day in known:
+        if day > as_of:
+            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", rows[i]),
+                                    f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
+                                    "so it counts for nothing until then; check the year"))
+    # sorted() is stable: sheet order within a day.
+    counted = [i for i, day in sorted(known, key=lambda pair: pair[1]) if day <= as_of]
+    by_date = frame.iloc[counted]
     touches: list[Touch] = []
     for row, owner, day, direction, channel, purpose, got_reply, reply_date, quality in zip(
-            by_date["row"].tolist(), owners[known & ~future][order].astype(int).tolist(), _dates(by_date, "date"),
+            by_date["row"].tolist(), [int(owners[i]) for i in counted], _dates(by_date, "date"),
             _values(by_date, "direction"), _values(by_date, "channel"), _values(by_date, "purpose"),
             _values(by_date, "got_reply"), _dates(by_date, "reply_date"), _values(by_date, "reply_quality")):
         answered = got_reply == "Yes"
@@ -401,10 +395,9 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
             reply_date, answered, quality = None, False, None
         touches.append(Touch(
             row=row, day=day, sent=direction != "Received", channel=channel, purpose=purpose, quality=quality,
-            got_reply=answered, reply_date=reply_date,
-            meeting=purpose == MEETING_PURPOSE or channel in MEETING_CHANNELS, owner=owner,
+            got_reply=answered, reply_date=reply_date, owner=owner,
         ))
-    return touches, counted
+    return touches
 
 
 # ---- one contact -------------------------------------------------------------------------
@@ -469,6 +462,7 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
              for t in touches if t.quality and (t.replied or not t.sent)]
     p.latest_quality = max(rated)[1] if rated else None
     qualities = {quality for _, quality in rated}
+    p.last_warm_reply = max((day for day, quality in rated if quality == "Warm"), default=None)
 
     warm = p.latest_quality == "Warm"
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
@@ -543,7 +537,7 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     if p.meetings:
         items.extend(_met_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     else:
-        items.extend(_unmet_items(p, touches, outgoing, policy, calendar))
+        items.extend(_unmet_items(p, outgoing, policy, calendar))
     if agreed_on is not None and agreed_met_on is None:
         items = [item for item in items if item.rule not in CADENCE_RULES]
     return [_spaced(item, p, policy, calendar, as_of) for item in items]
@@ -572,17 +566,20 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     """Thank-you, then first and second follow-up, then keep in touch, for someone met."""
     met = p.meetings[-1]
     job = p.how_met == JOB_INTERVIEW
-    thanks = [t for t in outgoing if t.purpose == "Thank-you" and t.day >= met]
+    thanks = [t for t in outgoing if t.purpose == "Thank-you"]
     column = p.thank_you_sent
-    thanked_days = [t.day for t in thanks] + ([column] if column is not None and column >= met else [])
-    p.thanked_on = min(thanked_days, default=None)
+
+    def thanked_since(meeting: dt.date) -> dt.date | None:
+        """The first thank-you (a Thank-you touchpoint or the Thank-you sent column) on or after ``meeting``."""
+        return min([t.day for t in thanks if t.day >= meeting]
+                   + ([column] if column is not None and column >= meeting else []), default=None)
+
+    p.thanked_on = thanked_since(met)
     p.thank_you_due = calendar.after(met, policy.thank_you_days)
-    thank_you_days = [t.day for t in outgoing if t.purpose == "Thank-you"]
     for meeting in p.meetings:
         if meeting <= as_of:
-            done = min([day for day in thank_you_days if day >= meeting]
-                       + ([column] if column is not None and column >= meeting else []), default=None)
-            p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days), done))
+            p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days),
+                                        thanked_since(meeting)))
     if p.thanked_on is None:
         variant = "job" if job else ("meeting" if p.met_on is not None and met > p.met_on else None)
         template = RULE_TABLE["thank-you"].variants[variant] if variant else RULE_TABLE["thank-you"].reason
@@ -614,20 +611,16 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     return [_keep_in_touch(p, agreed_met_on, policy, calendar)]
 
 
-def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], policy: Policy,
-                 calendar: Calendar) -> list[_Item]:
+def _unmet_items(p: ContactFacts, outgoing: list[Touch], policy: Policy, calendar: Calendar) -> list[_Item]:
     """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch."""
     items: list[_Item] = []
     thanks = [t for t in outgoing if t.purpose == "Thank-you"]
     column = p.thank_you_sent
     p.thanked_on = min([t.day for t in thanks] + ([column] if column else []), default=None)
-    warm = [(t.day if not t.sent else (t.reply_on or t.day)) for t in touches
-            if t.quality == "Warm" and (t.replied or not t.sent)]
-    if warm:
-        replied = max(warm)
-        if not any(t.day >= replied for t in thanks):
-            why = RULE_TABLE["thank-you"].variants["warm"].format(first_name=p.first_name, replied=replied.isoformat())
-            items.append(_Item("thank-you", calendar.after(replied, policy.thank_you_days), why))
+    replied = p.last_warm_reply
+    if replied is not None and not any(t.day >= replied for t in thanks):
+        why = RULE_TABLE["thank-you"].variants["warm"].format(first_name=p.first_name, replied=replied.isoformat())
+        items.append(_Item("thank-you", calendar.after(replied, policy.thank_you_days), why))
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
     if requests and not requests[-1].replied:
         last = requests[-1]
@@ -640,16 +633,13 @@ def _unmet_items(p: ContactFacts, touches: list[Touch], outgoing: list[Touch], p
 
 def _keep_in_touch(p: ContactFacts, agreed_met_on: dt.date | None, policy: Policy, calendar: Calendar) -> _Item:
     assert p.last_outgoing is not None or agreed_met_on is not None
-    interval = policy.warm_keep_in_touch_days if p.latest_quality == "Warm" else policy.keep_in_touch_days
+    every = interval = policy.warm_keep_in_touch_days if p.latest_quality == "Warm" else policy.keep_in_touch_days
     cooling = ""
     if p.cool_off:
         interval *= policy.cool_off_factor
         reason = (f"no reply to the last {policy.cool_off_unanswered} messages" if p.gone_quiet
                   else "their replies have been brief")
         cooling = f"; cooling off ({reason}), so the interval is {interval} days"
-        every = interval // policy.cool_off_factor if policy.cool_off_factor else interval
-    else:
-        every = interval
     last = p.last_outgoing or agreed_met_on
     assert last is not None
     base = _later(last, agreed_met_on)

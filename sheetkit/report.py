@@ -21,22 +21,6 @@ from sheetkit.stats import THANK_YOU_BENCHMARKS, compute_stats
 
 REPORT_SCHEMA = "sheetkit.report/1"
 
-#: Keys of each entry of the JSON "contacts" list (the contract), in order.
-CONTACT_FIELDS: tuple[str, ...] = (
-    "name",
-    "organization",
-    "status",
-    "date_met",
-    "last_outgoing",
-    "last_reply",
-    "sent",
-    "replies",
-    "next_due",
-    "rule",
-    "warmth",
-)
-
-
 @dataclass
 class Report:
     source: Path
@@ -68,7 +52,8 @@ class Report:
         return [f for f in self.engine.followups if f.state == state]
 
     def contact_columns(self) -> dict[str, list[Any]]:
-        """The JSON contract's contact fields as columns (sheet order), dates as YYYY-MM-DD, blanks as None."""
+        """The JSON contract's contact fields as columns, in the contract's order (contacts in sheet order),
+        dates as YYYY-MM-DD, blanks as None."""
         contacts = self.engine.contacts
         return {
             "name": [p.name for p in contacts],
@@ -87,7 +72,7 @@ class Report:
     def contact_rows(self) -> list[dict[str, Any]]:
         """One dict per contact (sheet order) with the JSON contract's keys, dates as YYYY-MM-DD."""
         columns = self.contact_columns()
-        return [dict(zip(CONTACT_FIELDS, values)) for values in zip(*(columns[key] for key in CONTACT_FIELDS))]
+        return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
     def to_json(self) -> dict[str, Any]:
         """The ``sheetkit.report/1`` document."""

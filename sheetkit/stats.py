@@ -177,9 +177,8 @@ def _weekly(engine: Engine) -> list[dict[str, Any]]:
     received: Counter[dt.date] = Counter()
     for (day, was_sent), count in per_day.items():
         (sent if was_sent else received)[monday[day]] += count
-    weeks = (last - first).days // 7 + 1
-    return [{"week": (first + dt.timedelta(weeks=i)).isoformat(), "sent": sent[first + dt.timedelta(weeks=i)],
-             "received": received[first + dt.timedelta(weeks=i)]} for i in range(weeks)]
+    weeks = [first + dt.timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    return [{"week": week.isoformat(), "sent": sent[week], "received": received[week]} for week in weeks]
 
 
 def _warmth(engine: Engine) -> dict[str, int]:
@@ -196,7 +195,7 @@ STATS: tuple[Stat, ...] = (
     Stat("meetings", "Meetings (contacts with a date met)", "count", lambda e: len(_met(e))),
     Stat("sent", "Touchpoints sent", "count", lambda e: len(e.sends)),
     Stat("received", "Touchpoints received", "count", lambda e: sum(1 for t in e.touches if not t.sent)),
-    Stat("replied", "Sent touchpoints that got a reply", "count", lambda e: sum(t.replied for t in e.sends)),
+    Stat("replied", "Sent touchpoints that got a reply", "count", lambda e: response_rate(e).numerator),
     Stat("response_rate", "Response rate", "rate", response_rate),
     Stat("people_replied_rate", "People who replied", "rate", people_replied_rate,
          note="Of the people you wrote to, how many answered at least once."),
