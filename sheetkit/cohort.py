@@ -310,8 +310,6 @@ class StudentSummary:
     response_rate: float | None
     thank_you_rate: float | None
     thank_you_within_1_day_rate: float | None
-    thanked_meetings: int
-    thanked_within_1_day: int
     thank_yous: int
     overdue: int
     upcoming: int
@@ -426,8 +424,6 @@ def summarise_report(report: Report) -> StudentSummary:
         response_rate=stats["response_rate"],
         thank_you_rate=stats["thank_you_rate"],
         thank_you_within_1_day_rate=stats["thank_you_within_1_day_rate"],
-        thanked_meetings=parts["thank_you_rate"]["numerator"],
-        thanked_within_1_day=parts["thank_you_within_1_day_rate"]["numerator"],
         thank_yous=sum(1 for p in people if p.thanked_on is not None),
         overdue=stats["overdue"],
         upcoming=stats["upcoming"],
@@ -727,7 +723,7 @@ def nothing_handed_in(student: RosterStudent) -> StudentSummary:
     return StudentSummary(
         student=student.name, student_from="roster", file="", modified=0.0, contacts=0, meetings=0, sent=0,
         received=0, replied=0, response_rate=None, thank_you_rate=None, thank_you_within_1_day_rate=None,
-        thanked_meetings=0, thanked_within_1_day=0, thank_yous=0, overdue=0, upcoming=0, oldest_overdue=None,
+        thank_yous=0, overdue=0, upcoming=0, oldest_overdue=None,
         last_activity=None, status=NOTHING_HANDED_IN, reason="no tracker of theirs among the files read",
         workbook_errors=0, by_channel={}, by_purpose={}, weekly={}, email=student.email or None, on_roster=True,
     )
