@@ -141,10 +141,7 @@ def cell_position(address: str) -> tuple[int, int] | None:
     match = _REFERENCE.match(address)
     if match is None:
         return None
-    column = 0
-    for letter in match[1].upper():
-        column = column * 26 + ord(letter) - 64
-    return int(match[2]), column
+    return int(match[2]), _column_number(match[1].upper().encode())
 
 
 def _range(ref: str) -> tuple[int, int, int, int] | None:
