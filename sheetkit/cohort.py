@@ -736,7 +736,7 @@ def _severity(summary: StudentSummary) -> tuple[Any, ...]:
             summary.last_activity or far_past, student_key(summary.student))
 
 
-def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> dict[str, Any]:
+def cohort_totals(students: Sequence[StudentSummary], superseded: int) -> dict[str, Any]:
     """Sums over the students, the count per status, and every rate of STATS pooled: each student's
     numerators and denominators summed (replies over all sends), never an average of their rates."""
     sums = {name: sum(getattr(s, name) for s in students)

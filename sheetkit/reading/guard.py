@@ -586,10 +586,10 @@ def _without(xml: bytes, scans: list[_ExactScan], strays: list[_Cell]) -> bytes:
     return b"".join(parts)
 
 
-def _preview(xml: bytes, cell: _Cell, shared_strings: SharedStrings, limit: int = 40) -> str:
+def _preview(xml: bytes, cell: _Cell, shared_strings: SharedStrings) -> str:
     """A short text for a stray cell's value, as the user would recognise it."""
     text = " ".join(cell_text(xml[cell.content_start : cell.content_end], cell.kind, shared_strings).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _address(row: int, column: int) -> str:
