@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from sheetkit.errors import Problem
-from sheetkit.reading.sheet_xml import SharedStrings, cell_text
+from sheetkit.reading.sheet_xml import ATTRIBUTE, SharedStrings, cell_text
 from sheetkit.spec import column_letter
 
 #: Excel's last row and column.
@@ -42,7 +42,6 @@ _ROW_START = re.compile(rb'<row r="([0-9]{1,7})"')
 _TOKEN = re.compile(rb"<(?:(!--)|(!\[CDATA\[)|(\?)|(/?)(?:[^\s/<>:]*:)?(sheetData|row|c)(?=[\s/>]))")
 _CONSTRUCT_ENDS = (b"-->", b"]]>", b"?>")
 _TAG_REST = re.compile(rb"""((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>""")
-_ATTRIBUTE = re.compile(rb"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(rb"([A-Za-z]*)([0-9]+)")
 
 
@@ -382,7 +381,7 @@ def _scan_exact(xml: bytes, start: int, end: int, *, block: bool) -> _ExactScan:
 
 def _attribute(attributes: bytes, key: bytes, *, last: bool) -> bytes | None:
     found = None
-    for match in _ATTRIBUTE.finditer(attributes):
+    for match in ATTRIBUTE.finditer(attributes):
         if match[1] == key:
             found = match[2] if match[2] is not None else match[3]
             if not last:
