@@ -61,7 +61,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
+from stat import S_ISREG
 from typing import IO, Any
 
 from sheetkit import __version__
@@ -69,6 +69,7 @@ from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
 from sheetkit.model import Tracker
 from sheetkit.output import is_sheetkit_output
+from sheetkit.reading.kind import SPECIAL_FILES
 from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
 from sheetkit.report import Report, build_report
@@ -189,10 +190,6 @@ def _is_workbook(path: Path) -> bool:
     return path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", "."))
 
 
-_SPECIAL_FILES = ((S_ISFIFO, "a named pipe (FIFO)"), (S_ISSOCK, "a socket"), (S_ISCHR, "a device"),
-                  (S_ISBLK, "a device"))
-
-
 def _refusal(path: Path) -> str | None:
     """Why ``path`` is not read as a tracker ("own output" for an earlier cohort XLSX), or None to read it."""
     try:
@@ -200,7 +197,7 @@ def _refusal(path: Path) -> str | None:
     except OSError as error:
         return _os_reason(error)
     if not S_ISREG(mode):
-        kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
+        kind = next((name for test, name in SPECIAL_FILES if test(mode)), "not a regular file")
         return f"{kind}, not a workbook file; only regular files are read"
     if not is_sheetkit_output(path):
         return None
