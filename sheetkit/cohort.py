@@ -61,7 +61,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
+from stat import S_ISREG
 from typing import IO, Any
 
 from sheetkit import __version__
@@ -69,6 +69,7 @@ from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
 from sheetkit.model import Tracker
 from sheetkit.output import is_sheetkit_output
+from sheetkit.reading.kind import SPECIAL_FILES
 from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
 from sheetkit.report import Report, build_report
@@ -189,10 +190,6 @@ def _is_workbook(path: Path) -> bool:
     return path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", "."))
 
 
-_SPECIAL_FILES = ((S_ISFIFO, "a named pipe (FIFO)"), (S_ISSOCK, "a socket"), (S_ISCHR, "a device"),
-                  (S_ISBLK, "a device"))
-
-
 def _refusal(path: Path) -> str | None:
     """Why ``path`` is not read as a tracker ("own output" for an earlier cohort XLSX), or None to read it."""
     try:
@@ -200,7 +197,7 @@ def _refusal(path: Path) -> str | None:
     except OSError as error:
         return _os_reason(error)
     if not S_ISREG(mode):
-        kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
+        kind = next((name for test, name in SPECIAL_FILES if test(mode)), "not a regular file")
         return f"{kind}, not a workbook file; only regular files are read"
     if not is_sheetkit_output(path):
         return None
@@ -310,8 +307,6 @@ class StudentSummary:
     response_rate: float | None
     thank_you_rate: float | None
     thank_you_within_1_day_rate: float | None
-    thanked_meetings: int
-    thanked_within_1_day: int
     thank_yous: int
     overdue: int
     upcoming: int
@@ -426,8 +421,6 @@ def summarise_report(report: Report) -> StudentSummary:
         response_rate=stats["response_rate"],
         thank_you_rate=stats["thank_you_rate"],
         thank_you_within_1_day_rate=stats["thank_you_within_1_day_rate"],
-        thanked_meetings=parts["thank_you_rate"]["numerator"],
-        thanked_within_1_day=parts["thank_you_within_1_day_rate"]["numerator"],
         thank_yous=sum(1 for p in people if p.thanked_on is not None),
         overdue=stats["overdue"],
         upcoming=stats["upcoming"],
@@ -727,7 +720,7 @@ def nothing_handed_in(student: RosterStudent) -> StudentSummary:
     return StudentSummary(
         student=student.name, student_from="roster", file="", modified=0.0, contacts=0, meetings=0, sent=0,
         received=0, replied=0, response_rate=None, thank_you_rate=None, thank_you_within_1_day_rate=None,
-        thanked_meetings=0, thanked_within_1_day=0, thank_yous=0, overdue=0, upcoming=0, oldest_overdue=None,
+        thank_yous=0, overdue=0, upcoming=0, oldest_overdue=None,
         last_activity=None, status=NOTHING_HANDED_IN, reason="no tracker of theirs among the files read",
         workbook_errors=0, by_channel={}, by_purpose={}, weekly={}, email=student.email or None, on_roster=True,
     )
@@ -740,7 +733,7 @@ def _severity(summary: StudentSummary) -> tuple[Any, ...]:
             summary.last_activity or far_past, student_key(summary.student))
 
 
-def cohort_totals(students: Sequence[StudentSummary], superseded: int = 0) -> dict[str, Any]:
+def cohort_totals(students: Sequence[StudentSummary], superseded: int) -> dict[str, Any]:
     """Sums over the students, the count per status, and every rate of STATS pooled: each student's
     numerators and denominators summed (replies over all sends), never an average of their rates."""
     sums = {name: sum(getattr(s, name) for s in students)

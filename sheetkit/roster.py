@@ -119,7 +119,7 @@ def safe_file_stem(name: str) -> str:
     return f"{stem}-student" if stem in RESERVED_STEMS else stem
 
 
-def unique_file_names(names: Iterable[str], suffix: str = WORKBOOK_SUFFIX) -> list[str]:
+def unique_file_names(names: Iterable[str]) -> list[str]:
     """One file name per name, in order; repeats get ``-2``, ``-3``... (compared ignoring case).
 
     >>> unique_file_names(["Sam Lee", "Sam Lee", "sam  lee"])
@@ -137,7 +137,7 @@ def unique_file_names(names: Iterable[str], suffix: str = WORKBOOK_SUFFIX) -> li
             candidate = f"{stem}-{counter}"
         last_number[stem.casefold()] = counter
         taken.add(candidate.casefold())
-        file_names.append(candidate + suffix)
+        file_names.append(candidate + WORKBOOK_SUFFIX)
     return file_names
 
 

@@ -310,8 +310,8 @@ def test_nudge_list_cells_never_start_a_formula(tmp_path: Path) -> None:
 def _summary(name: str, email: str | None, file: str) -> StudentSummary:
     return StudentSummary(
         student=name, student_from="workbook", file=file, modified=NOV_1, contacts=1, meetings=0, sent=0, received=0,
-        replied=0, response_rate=None, thank_you_rate=None, thank_you_within_1_day_rate=None, thanked_meetings=0,
-        thanked_within_1_day=0, thank_yous=0, overdue=0, upcoming=0, oldest_overdue=None,
+        replied=0, response_rate=None, thank_you_rate=None, thank_you_within_1_day_rate=None,
+        thank_yous=0, overdue=0, upcoming=0, oldest_overdue=None,
         last_activity=D(2026, 11, 20), status="on track", reason="last active 2026-11-20; nothing overdue",
         workbook_errors=0, by_channel={}, by_purpose={}, weekly={}, email=email,
     )

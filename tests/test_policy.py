@@ -12,7 +12,7 @@ import pytest
 from builders import contact, touch, write_tracker
 from sheetkit.config import Config, Policy
 from sheetkit.policy import run_policy
-from sheetkit.reader import read_tracker
+from sheetkit.reading import read_tracker
 from sheetkit.report import Report, build_report, summary_line
 from sheetkit.rules import rule_timing
 from sheetkit.stats import compute_stats

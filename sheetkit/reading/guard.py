@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from sheetkit.errors import Problem
-from sheetkit.reading.sheet_xml import SharedStrings, cell_text
+from sheetkit.reading.sheet_xml import ATTRIBUTE, SharedStrings, cell_text
 from sheetkit.spec import column_letter
 
 #: Excel's last row and column.
@@ -42,7 +42,6 @@ _ROW_START = re.compile(rb'<row r="([0-9]{1,7})"')
 _TOKEN = re.compile(rb"<(?:(!--)|(!\[CDATA\[)|(\?)|(/?)(?:[^\s/<>:]*:)?(sheetData|row|c)(?=[\s/>]))")
 _CONSTRUCT_ENDS = (b"-->", b"]]>", b"?>")
 _TAG_REST = re.compile(rb"""((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>""")
-_ATTRIBUTE = re.compile(rb"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(rb"([A-Za-z]*)([0-9]+)")
 
 
@@ -382,7 +381,7 @@ def _scan_exact(xml: bytes, start: int, end: int, *, block: bool) -> _ExactScan:
 
 def _attribute(attributes: bytes, key: bytes, *, last: bool) -> bytes | None:
     found = None
-    for match in _ATTRIBUTE.finditer(attributes):
+    for match in ATTRIBUTE.finditer(attributes):
         if match[1] == key:
             found = match[2] if match[2] is not None else match[3]
             if not last:
@@ -586,10 +585,10 @@ def _without(xml: bytes, scans: list[_ExactScan], strays: list[_Cell]) -> bytes:
     return b"".join(parts)
 
 
-def _preview(xml: bytes, cell: _Cell, shared_strings: SharedStrings, limit: int = 40) -> str:
+def _preview(xml: bytes, cell: _Cell, shared_strings: SharedStrings) -> str:
     """A short text for a stray cell's value, as the user would recognise it."""
     text = " ".join(cell_text(xml[cell.content_start : cell.content_end], cell.kind, shared_strings).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _address(row: int, column: int) -> str:

@@ -26,7 +26,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 #: Extensions that claim to be a workbook: a file under such a name that is not one is "named" so.
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-_SPECIAL_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+SPECIAL_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
                   (stat.S_ISSOCK, "a socket"))
 
 
@@ -48,7 +48,7 @@ def read_head(path: Path) -> bytes:
         raise _os_error(path, exc) from None
     if stat.S_ISDIR(mode):
         raise UnreadableWorkbook(f"{path}: is a folder, not a workbook; give the path of an .xlsx file")
-    for test, what in _SPECIAL_FILES:
+    for test, what in SPECIAL_FILES:
         if test(mode):
             raise UnreadableWorkbook(f"{path}: is {what}, not a file; save the tracker as a file and give its path")
     try:

@@ -97,7 +97,7 @@ def what_differs(typed: str, known: str) -> str | None:
     return None
 
 
-def preview(text: str, limit: int = 40) -> str:
-    """Text on one line, cut to ``limit`` characters."""
+def preview(text: str) -> str:
+    """Text on one line, cut to 40 characters."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+    return flat if len(flat) <= 40 else flat[:37] + "..."

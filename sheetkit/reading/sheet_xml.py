@@ -28,7 +28,7 @@ _PHONETIC = re.compile(rb"<" + _PREFIX + rb"rPh\b.*?</" + _PREFIX + rb"rPh\s*>",
 _SHARED_STRING = re.compile(rb"<" + _PREFIX + rb"si(?:\s[^>]*)?(?:/>|>(.*?)</" + _PREFIX + rb"si\s*>)", re.S)
 _ENTITY = re.compile(rb"&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);")
 _NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
-_ATTRIBUTE = re.compile(rb"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+ATTRIBUTE = re.compile(rb"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
 #: The rest of a cell that starts with a formula, as every program writes it (``r`` first, ``<f>`` then
@@ -122,7 +122,7 @@ def cell_text(content: bytes, kind: bytes, shared_strings: SharedStrings) -> str
 def _attributes(raw: bytes) -> dict[str, str]:
     """A tag's attributes by local name (``r:id`` -> ``id``)."""
     found = {}
-    for match in _ATTRIBUTE.finditer(raw):
+    for match in ATTRIBUTE.finditer(raw):
         value = match[2] if match[2] is not None else match[3]
         found[match[1].decode("latin-1").rsplit(":", 1)[-1]] = unescape(value)
     return found
@@ -141,10 +141,7 @@ def cell_position(address: str) -> tuple[int, int] | None:
     match = _REFERENCE.match(address)
     if match is None:
         return None
-    column = 0
-    for letter in match[1].upper():
-        column = column * 26 + ord(letter) - 64
-    return int(match[2]), column
+    return int(match[2]), _column_number(match[1].upper().encode())
 
 
 def _range(ref: str) -> tuple[int, int, int, int] | None:

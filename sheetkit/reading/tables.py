@@ -366,23 +366,17 @@ class _SheetReader:
             return list(map({key: result.value for key, result in results.items()}.__getitem__, keys))
         texts = {key: _as_text(key[1] if typed else key) for key in distinct}
         if column.kind == "choice":
-            choices = {key: self._choice(column, text) for key, text in texts.items()}
-            odd = {key for key, meaning in choices.items() if meaning is not None and meaning[1]}
+            # Each text as the list value it stands for; a text that is none of the choices is kept as typed.
+            assert column.choices is not None
+            canonical = {_choice_key(value): value for value in self.config.list_values(column.choices)}
+            for alias, target in VALUE_ALIASES.get(column.choices, {}).items():
+                canonical.setdefault(alias, target)
+            listed = {key: canonical.get(_choice_key(text)) for key, text in texts.items() if text is not None}
+            odd = {key for key, value in listed.items() if value is None}
             if odd:
                 self._report_unknown_choices(column, number, table, rows, keys, odd)
-            texts = {key: meaning[0] if meaning is not None else None for key, meaning in choices.items()}
+            texts = {key: listed.get(key) or text for key, text in texts.items()}
         return list(map(texts.__getitem__, keys))
-
-    def _choice(self, column: Column, text: str | None) -> tuple[str, bool] | None:
-        """(the list value ``text`` stands for, or ``text`` itself; whether it is none of the choices)."""
-        if text is None:
-            return None
-        assert column.choices is not None
-        canonical = {_choice_key(value): value for value in self.config.list_values(column.choices)}
-        for alias, target in VALUE_ALIASES.get(column.choices, {}).items():
-            canonical.setdefault(alias, target)
-        value = canonical.get(_choice_key(text))
-        return (text, True) if value is None else (value, False)
 
     def _fill_merged(self, table: _Table) -> None:
         """A cell merged down over data rows fills each of them, as the student sees it; a merge across
