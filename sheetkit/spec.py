@@ -307,3 +307,8 @@ def column_letter(index: int) -> str:
         index, remainder = divmod(index - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+def cell_address(column: int, row: int) -> str:
+    """1-based column and row -> an A1 address (``cell_address(28, 5)`` is ``"AB5"``)."""
+    return f"{column_letter(column)}{row}"
