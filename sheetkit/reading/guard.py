@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sheetkit.errors import Problem
 from sheetkit.reading.sheet_xml import ATTRIBUTE, SharedStrings, cell_text
-from sheetkit.spec import column_letter
+from sheetkit.spec import cell_address, column_letter
 
 #: Excel's last row and column.
 MAX_ROW = 1_048_576
@@ -265,7 +265,7 @@ def _verify(xml: bytes, segment: _Segment, far: int) -> None:
         + _letters_range(1, far)
         + rb")(?:"
         + _digits_range(segment.floor, segment.hi)
-        + rb""")"(?:[^<>"'r]++|"[^"]*+")*+>)[\t\r\n />]"""
+        + rb""")"[^<>"'r]*+(?:"[^"]*+"[^<>"'r]*+)*+>)[\t\r\n />]"""
     )
     position = segment.start
     while match := unusual.search(xml, position, segment.end):
@@ -353,7 +353,7 @@ def _scan_exact(xml: bytes, start: int, end: int, *, block: bool) -> _ExactScan:
                 scan.unreferenced = True
                 if row > MAX_ROW or column > MAX_COLUMN:
                     raise InvalidReference(
-                        f"(a cell without one lands in {_address(min(row, MAX_ROW + 1), column)})"
+                        f"(a cell without one lands in {cell_address(column, min(row, MAX_ROW + 1))})"
                     )
             cell = _Cell(
                 row=row,
@@ -522,7 +522,7 @@ def _stray_problems(xml: bytes, sheet: str, strays: list[_Cell], shared_strings:
             Problem(
                 "warning",
                 sheet,
-                _address(cell.row, cell.column),
+                cell_address(cell.column, cell.row),
                 f"{what} far outside the table was set aside; delete it, or move it into the table if it belongs there",
             )
         )
@@ -534,7 +534,7 @@ def _stray_problems(xml: bytes, sheet: str, strays: list[_Cell], shared_strings:
                 sheet,
                 "",
                 f"and {len(rest):,} more stray values far outside the table were set aside "
-                f"({_address(rest[0].row, rest[0].column)} to {_address(rest[-1].row, rest[-1].column)})",
+                f"({cell_address(rest[0].column, rest[0].row)} to {cell_address(rest[-1].column, rest[-1].row)})",
             )
         )
     return problems
@@ -589,11 +589,6 @@ def _preview(xml: bytes, cell: _Cell, shared_strings: SharedStrings) -> str:
     """A short text for a stray cell's value, as the user would recognise it."""
     text = " ".join(cell_text(xml[cell.content_start : cell.content_end], cell.kind, shared_strings).split())
     return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _address(row: int, column: int) -> str:
-    """``(5, 28)`` -> ``"AB5"``."""
-    return column_letter(column) + str(row)
 
 
 # --------------------------------------------------------------------------- range regexes

@@ -48,20 +48,20 @@ class NameHints:
     """The "did you mean" hints for names that match none of ``names`` (Contacts' names, as typed)."""
 
     def __init__(self, names: Sequence[str]) -> None:
-        self.names = list(dict.fromkeys(names))
-        self.folded = [fold_name(name) for name in self.names]
+        self.names = names
 
     def closest(self, typed: Sequence[str]) -> list[str | None]:
         """For each of ``typed``, the name most like it (case, spacing and lookalike characters
         aside), or None. All at once: one scoring pass over every pair, on all cores."""
-        if not typed or not self.names:
+        names = list(dict.fromkeys(self.names)) if typed else []
+        if not names:
             return [None] * len(typed)
         from rapidfuzz import fuzz, process  # imported only when a name is unknown: most trackers have none
 
-        scores = process.cdist([fold_name(text) for text in typed], self.folded, scorer=fuzz.ratio,
-                               score_cutoff=HINT_CUTOFF, workers=-1)
+        scores = process.cdist([fold_name(text) for text in typed], [fold_name(name) for name in names],
+                               scorer=fuzz.ratio, score_cutoff=HINT_CUTOFF, workers=-1)
         best = scores.argmax(axis=1)
-        return [self.names[index] if scores[row, index] >= HINT_CUTOFF else None
+        return [names[index] if scores[row, index] >= HINT_CUTOFF else None
                 for row, index in enumerate(best.tolist())]
 
     def messages(self, typed: Sequence[str]) -> list[str]:

@@ -19,6 +19,8 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,7 @@ from sheetkit.spec import (
     VALUE_ALIASES,
     Column,
     SheetSpec,
-    column_letter,
+    cell_address,
     normalize_label,
 )
 
@@ -201,7 +203,7 @@ class _Table:
     grid: _Grid
 
     def address(self, row: int, key: str) -> str:
-        return f"{column_letter(self.columns[key])}{row}"
+        return cell_address(self.columns[key], row)
 
 
 @dataclass
@@ -214,9 +216,8 @@ class _Columns:
 
     def keep(self, mask: list[bool]) -> None:
         """Keep only the rows where ``mask`` is true."""
-        self.rows = [row for row, keep in zip(self.rows, mask) if keep]
-        self.values = {key: [value for value, keep in zip(values, mask) if keep]
-                       for key, values in self.values.items()}
+        self.rows = list(compress(self.rows, mask))
+        self.values = {key: list(compress(values, mask)) for key, values in self.values.items()}
 
 
 class _SheetReader:
@@ -266,13 +267,13 @@ class _SheetReader:
             if column is None:
                 continue
             if label not in exact and column.key in present:
-                self.problem("warning", sheet, f"{column_letter(number)}{header_row}",
+                self.problem("warning", sheet, cell_address(number, header_row),
                              f"'{preview(text)}' is read as your own column, not as {column.header}, because the "
                              f"sheet has a '{column.header}' column too; if '{preview(text)}' was meant to be "
                              f"{column.header}, move its values into that column")
                 continue
             if column.key in table.columns:
-                self.problem("warning", sheet, f"{column_letter(number)}{header_row}",
+                self.problem("warning", sheet, cell_address(number, header_row),
                              f"a second '{column.header}' column; only the first one is read. "
                              "Rename or delete this one")
             else:
@@ -285,7 +286,7 @@ class _SheetReader:
                     f"{path}: sheet '{sheet}' has no '{column.header}' column (header row {header_row}); "
                     f"add a column headed '{column.header}'"
                 )
-            self.problem("warning", sheet, f"{column_letter(grid.col_offset + 1)}{header_row}",
+            self.problem("warning", sheet, cell_address(grid.col_offset + 1, header_row),
                          f"no '{column.header}' column; {_missing_effect(column)}. Add the column to use it")
         return table
 
@@ -302,32 +303,30 @@ class _SheetReader:
         self._fill_merged(table)
         self._report_error_cells(spec, table)
         body = grid.rows[table.header_row - grid.row_offset:]
-        rows = list(range(table.header_row + 1, table.header_row + 1 + len(body)))
-        if facts.table_rows:
-            kept = [i for i, row in enumerate(rows) if row not in facts.table_rows]
-            body, rows = [body[i] for i in kept], [rows[i] for i in kept]
         plan = [(column, number) for column in spec.columns
                 if column.kind != "formula" and (number := table.columns.get(column.key)) is not None]
-        raw = {column.key: [cells[index] if index < len(cells) else "" for cells in body]
-               for column, number in plan for index in [number - grid.col_offset - 1]}
-        pending = self._formulas_and_links(plan, table, rows, raw)
-        filled = [any(map(_typed, cells)) for cells in zip(*raw.values())]
+        # python-calamine's rows all have the grid's width.
+        columns = _Columns(table, list(range(table.header_row + 1, table.header_row + 1 + len(body))),
+                           {column.key: list(map(itemgetter(number - grid.col_offset - 1), body))
+                            for column, number in plan})
+        if facts.table_rows:
+            columns.keep([row not in facts.table_rows for row in columns.rows])
+        pending = self._formulas_and_links(plan, table, columns.rows, columns.values)
+        filled = [any(map(_typed, cells)) for cells in zip(*columns.values.values())]
         for position, (severity, address, message) in pending:
             if filled[position]:  # a formula alone, in a row nothing is typed in, is a template row
                 self.problem(severity, table.sheet, address, message)
         if not all(filled):
-            kept = [i for i, keep in enumerate(filled) if keep]
-            rows = [rows[i] for i in kept]
-            raw = {key: [values[i] for i in kept] for key, values in raw.items()}
-        columns = _Columns(table, rows, {})
+            columns.keep(filled)
         for column, number in plan:
-            columns.values[column.key] = self._understand(column, number, table, rows, raw[column.key])
+            columns.values[column.key] = self._understand(column, number, table, columns.rows,
+                                                          columns.values[column.key])
             if column.kind == "date":
                 self.date_columns.append((columns, column, number))
         for column in spec.columns:
             number = table.columns.get(column.key)
             if column.kind == "formula" and number is not None and any(c == number for _, c in facts.formulas):
-                self._typed_over_formula(column, table, number, set(rows))
+                self._typed_over_formula(column, table, number, set(columns.rows))
         return columns
 
     def _formulas_and_links(self, plan: list[tuple[Column, int]], table: _Table, rows: list[int],
@@ -351,18 +350,20 @@ class _SheetReader:
     def _understand(self, column: Column, number: int, table: _Table, rows: list[int], raw: list[Any]) -> list[Any]:
         """A column's cells as values: dates as :class:`datetime.date`, choices as their list value, the
         rest as text; None for blank. Date and choice problems are reported at their cells."""
-        typed = bool in set(map(type, raw))  # TRUE and 1 are one dict key: then key by type too
-        keys = list(zip(map(type, raw), raw)) if typed else raw
-        distinct = dict.fromkeys(keys)
+        keys: list[Any] = raw
+        distinct = dict.fromkeys(raw)
+        typed = True in distinct or False in distinct  # TRUE and 1 are one dict key: then key by type too
+        if typed:
+            keys = list(zip(map(type, raw), raw))
+            distinct = dict.fromkeys(keys)
         if column.kind == "date":
             day_first, date1904 = self.config.reading.day_first, self.source.date1904
             results = {key: parse_date_cell(key[1] if typed else key, date1904=date1904, day_first=day_first)
                        for key in distinct}
             if any(result.problem for result in results.values()):
-                letters = column_letter(number)
                 for row, key in zip(rows, keys):
                     if problem := results[key].problem:
-                        self.problem("error", table.sheet, f"{letters}{row}", f"{column.header}: {problem}")
+                        self.problem("error", table.sheet, cell_address(number, row), f"{column.header}: {problem}")
             return list(map({key: result.value for key, result in results.items()}.__getitem__, keys))
         texts = {key: _as_text(key[1] if typed else key) for key in distinct}
         if column.kind == "choice":
@@ -386,8 +387,8 @@ class _SheetReader:
             if first_row <= table.header_row:  # a title or header merge: not data
                 continue
             if first_column != last_column:
-                self.problem("warning", table.sheet, f"{column_letter(first_column + 1)}{first_row}",
-                             f"cells {column_letter(first_column)}{first_row}:{column_letter(last_column)}{last_row} "
+                self.problem("warning", table.sheet, cell_address(first_column + 1, first_row),
+                             f"cells {cell_address(first_column, first_row)}:{cell_address(last_column, last_row)} "
                              "are merged across columns; only the first column is read. Unmerge them")
                 continue
             value = grid.cell(first_row, first_column)
@@ -405,7 +406,7 @@ class _SheetReader:
                 return (link.removeprefix("mailto:") if column.key == "email" else link), None
         if formula is None:
             return raw, None
-        address = f"{column_letter(number)}{row}"
+        address = cell_address(number, row)
         if formula.volatile and column.kind == "date":
             return "", ("error", address, f"{column.header}: holds ={preview(formula.text)}, which changes by itself "
                                           "every day; type the date itself")
@@ -422,7 +423,7 @@ class _SheetReader:
         for offset, cells in enumerate(grid.rows[table.header_row - grid.row_offset:]):
             row = table.header_row + 1 + offset
             if row in rows and index < len(cells) and _typed(cells[index]) and (row, number) not in grid.facts.formulas:
-                self.problem("warning", table.sheet, f"{column_letter(number)}{row}",
+                self.problem("warning", table.sheet, cell_address(number, row),
                              f"a value is typed over the {column.header} formula; the report works it out from the "
                              "typed-in columns and ignores this value. Copy the formula back from the row above")
 
@@ -437,7 +438,7 @@ class _SheetReader:
         for where in found.values():
             text = _as_text(table.grid.cell(where[0], number)) or ""
             times = f" (in {len(where)} rows, first here)" if len(where) > 1 else ""
-            self.problem("warning", table.sheet, f"{column_letter(number)}{where[0]}",
+            self.problem("warning", table.sheet, cell_address(number, where[0]),
                          f"'{preview(text)}' is not one of the {column.header} choices{times}; it is kept as typed, "
                          f"but no rule understands it. Pick one of: {choices}")
 
@@ -448,7 +449,7 @@ class _SheetReader:
             column = by_number.get(number)
             if column is None or row <= table.header_row or column.kind == "formula":
                 continue
-            address = f"{column_letter(number)}{row}"
+            address = cell_address(number, row)
             if column.kind == "date":
                 self.problem("error", table.sheet, address,
                              f"{column.header}: holds the spreadsheet error {error}; "
@@ -487,12 +488,18 @@ class _SheetReader:
         table = self._locate(TOUCHPOINTS, sheet, grid, required=("date", "contact"))
         columns = self._columns(TOUCHPOINTS, table)
         values, rows = columns.values, columns.rows
+        # Rows are compared by hash first, so that only the few that may be repeats are held as tuples.
+        hashes = list(map(hash, zip(*values.values())))
+        shared = {digest for digest, count in Counter(hashes).items() if count > 1}
         first_of: dict[tuple[Any, ...], int] = {}
         repeats = []
-        for position, same in enumerate(zip(*values.values())):
+        for position, digest in enumerate(hashes):
+            if digest not in shared:
+                continue
+            same = tuple(cells[position] for cells in values.values())
             if same in first_of:
                 repeats.append(position)
-                self.problem("warning", sheet, f"{column_letter(table.grid.col_offset + 1)}{rows[position]}",
+                self.problem("warning", sheet, cell_address(table.grid.col_offset + 1, rows[position]),
                              f"this touchpoint repeats row {rows[first_of[same]]} exactly, so it counts once; "
                              "delete it if it was pasted twice")
             else:
@@ -532,7 +539,8 @@ class _SheetReader:
         if key not in columns.values:
             return [None] * len(columns.rows)
         names = columns.values[key]
-        folded = [None if name is None else self.fold(name) for name in names]
+        folds = {name: self.fold(name) for name in dict.fromkeys(names) if name is not None}
+        folded = list(map(folds.get, names))
         unknown = {key: name.strip() for key, name in zip(folded, names)
                    if key and key not in known and key not in self.name_messages}
         self.name_messages.update(zip(unknown, hints.messages(list(unknown.values()))))
@@ -555,7 +563,7 @@ class _SheetReader:
             values = columns.values[column.key]
             for position, day in enumerate(values):
                 if day is not None and day.year > typical + YEAR_TYPO_GAP:
-                    self.problem("error", columns.table.sheet, f"{column_letter(number)}{columns.rows[position]}",
+                    self.problem("error", columns.table.sheet, cell_address(number, columns.rows[position]),
                                  f"{column.header}: the year {day.year} looks like a typo (the tracker's dates "
                                  f"are around {typical}); check the year")
                     values[position] = None
