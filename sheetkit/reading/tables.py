@@ -335,9 +335,10 @@ class _SheetReader:
         for a formula whose value cannot be trusted); the problems of those, with their row positions."""
         facts = table.grid.facts
         by_number = {number: column for column, number in plan}
-        position_of = {row: position for position, row in enumerate(rows)}
+        cells = sorted({*facts.formulas, *facts.links})
+        position_of = {row: position for position, row in enumerate(rows)} if cells else {}
         pending = []
-        for row, number in sorted({*facts.formulas, *facts.links}):
+        for row, number in cells:
             column, position = by_number.get(number), position_of.get(row)
             if column is None or position is None:
                 continue
