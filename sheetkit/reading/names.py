@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 #: Typographic quotes and apostrophes, and their plain forms.
 _QUOTES = str.maketrans({
@@ -47,8 +47,9 @@ def fold_name(text: str) -> str:
 class NameHints:
     """The "did you mean" hints for names that match none of ``names`` (Contacts' names, as typed)."""
 
-    def __init__(self, names: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], fold: Callable[[str], str] = fold_name) -> None:
         self.names = names
+        self.fold = fold  # how names are folded: the reader passes its own, which knows them already
 
     def closest(self, typed: Sequence[str]) -> list[str | None]:
         """For each of ``typed``, the name most like it (case, spacing and lookalike characters
@@ -58,7 +59,7 @@ class NameHints:
             return [None] * len(typed)
         from rapidfuzz import fuzz, process  # imported only when a name is unknown: most trackers have none
 
-        scores = process.cdist([fold_name(text) for text in typed], [fold_name(name) for name in names],
+        scores = process.cdist([fold_name(text) for text in typed], list(map(self.fold, names)),
                                scorer=fuzz.ratio, score_cutoff=HINT_CUTOFF, workers=-1)
         best = scores.argmax(axis=1)
         return [names[index] if scores[row, index] >= HINT_CUTOFF else None

@@ -482,7 +482,7 @@ class _SheetReader:
                              "Merge the two rows or tell them apart (e.g. add a middle initial)")
             else:
                 first_row[key] = row
-        values["referred_by_key"] = self._match(columns, "referred_by", first_row, NameHints(values["name"]))
+        values["referred_by_key"] = self._match(columns, "referred_by", first_row, NameHints(values["name"], self.fold))
         return columns
 
     def touchpoints(self, sheet: str, grid: _Grid | None, contacts: _Columns) -> _Columns:
@@ -510,7 +510,7 @@ class _SheetReader:
             columns.keep([position not in repeated for position in range(len(rows))])
             values, rows = columns.values, columns.rows
         known = dict.fromkeys(contacts.values["key"])
-        values["contact_key"] = self._match(columns, "contact", known, NameHints(contacts.values["name"]))
+        values["contact_key"] = self._match(columns, "contact", known, NameHints(contacts.values["name"], self.fold))
         for row, name, date in zip(rows, values["contact"], values["date"]):
             if name is None:
                 self.problem("error", sheet, table.address(row, "contact"),
