@@ -423,7 +423,7 @@ class _SheetReader:
         index = number - grid.col_offset - 1
         for offset, cells in enumerate(grid.rows[table.header_row - grid.row_offset:]):
             row = table.header_row + 1 + offset
-            if row in rows and index < len(cells) and _typed(cells[index]) and (row, number) not in grid.facts.formulas:
+            if row in rows and _typed(cells[index]) and (row, number) not in grid.facts.formulas:
                 self.problem("warning", table.sheet, cell_address(number, row),
                              f"a value is typed over the {column.header} formula; the report works it out from the "
                              "typed-in columns and ignores this value. Copy the formula back from the row above")
