@@ -53,14 +53,15 @@ class NameHints:
 
     def closest(self, typed: Sequence[str]) -> list[str | None]:
         """For each of ``typed``, the name most like it (case, spacing and lookalike characters
-        aside), or None. All at once: one scoring pass over every pair, on all cores."""
+        aside), or None. All at once: one scoring pass over every pair, in this thread (a few
+        unknown names are the usual case, and a thread pool costs more than it saves there)."""
         names = list(dict.fromkeys(self.names)) if typed else []
         if not names:
             return [None] * len(typed)
         from rapidfuzz import fuzz, process  # imported only when a name is unknown: most trackers have none
 
         scores = process.cdist([fold_name(text) for text in typed], list(map(self.fold, names)),
-                               scorer=fuzz.ratio, score_cutoff=HINT_CUTOFF, workers=-1)
+                               scorer=fuzz.ratio, score_cutoff=HINT_CUTOFF)
         best = scores.argmax(axis=1)
         return [names[index] if scores[row, index] >= HINT_CUTOFF else None
                 for row, index in enumerate(best.tolist())]
