@@ -153,16 +153,23 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def is_sheetkit_output(path: Path) -> bool:
     """True for an HTML, JSON, iCalendar or XLSX file that sheetkit wrote (it carries a generator mark)."""
+    return sheetkit_output_properties(path) is not None
+
+
+def sheetkit_output_properties(path: Path) -> bytes | None:
+    """For a file sheetkit wrote, its XLSX core properties (``docProps/core.xml``; ``b""`` for an HTML,
+    JSON or iCalendar file); None for any other file."""
     try:
         with path.open("rb") as stream:
             head = stream.read(4096)
         if head.startswith(b"PK"):
             with zipfile.ZipFile(path) as archive:
-                core = archive.read("docProps/core.xml")[:4096] if "docProps/core.xml" in archive.namelist() else b""
-            return f"<dc:creator>{GENERATOR_MARK}".encode() in core
+                core = archive.read("docProps/core.xml") if "docProps/core.xml" in archive.namelist() else b""
+            return core if f"<dc:creator>{GENERATOR_MARK}".encode() in core[:4096] else None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return False
+        return None
     text = head.decode("utf-8", "replace")
-    return (f'name="generator" content="{GENERATOR_MARK}' in text
-            or f'"generator": "{GENERATOR_MARK}' in text
-            or f"PRODID:-//{GENERATOR_MARK}//" in text)
+    marked = (f'name="generator" content="{GENERATOR_MARK}' in text
+              or f'"generator": "{GENERATOR_MARK}' in text
+              or f"PRODID:-//{GENERATOR_MARK}//" in text)
+    return b"" if marked else None

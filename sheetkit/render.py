@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 from sheetkit import __version__
 from sheetkit.errors import Problem
 from sheetkit.model import Followup
+from sheetkit.rules import plural
 from sheetkit.spec import RULE_LABELS
 from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS
 
@@ -121,11 +122,6 @@ def warmth_words(warmth: str | None) -> str:
     return WARMTH_WORDS.get(warmth or "unknown", warmth or "")
 
 
-def plural(count: int, noun: str) -> str:
-    """plural(1, "error") -> '1 error'; plural(3, "error") -> '3 errors'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 # ---- links to reach a contact ----------------------------------------------------------------
 
 ContactKind = Literal["email", "phone", "linkedin"]
@@ -181,16 +177,23 @@ def reach(email: Any, phone: Any, linkedin: Any) -> list[Reach]:
     details: tuple[tuple[ContactKind, Any], ...] = (("email", email), ("phone", phone), ("linkedin", linkedin))
     found = []
     for kind, value in details:
-        text = _cell_text(value)
+        text = cell_text(value)
         if text:
             href = contact_href(kind, text)
             found.append(Reach(kind, "LinkedIn profile" if kind == "linkedin" and href else text, href))
     return found
 
 
-def _cell_text(value: Any) -> str:
-    """A text cell's value on one line; "" for a blank (the reader gives text columns as text or None)."""
-    return " ".join(value.split()) if isinstance(value, str) else ""
+def cell_text(value: Any, *, one_line: bool = True) -> str:
+    r"""A text cell's value without the spaces around it, "" for a blank (the reader gives text columns
+    as text or None); ``one_line`` also turns every run of spaces and line breaks inside into one space.
+
+    >>> cell_text("  Ana\n  Souza "), cell_text("  Ana\n  Souza ", one_line=False), cell_text(None)
+    ('Ana Souza', 'Ana\n  Souza', '')
+    """
+    if not isinstance(value, str):
+        return ""
+    return " ".join(value.split()) if one_line else value.strip()
 
 
 # ---- what the templates loop over ---------------------------------------------------------------
