@@ -67,7 +67,7 @@ from sheetkit import __version__
 from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
 from sheetkit.model import Tracker
-from sheetkit.output import sheetkit_output_properties
+from sheetkit.output import as_utf8, sheetkit_output_properties, via_memory
 from sheetkit.reading.kind import SPECIAL_FILES
 from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
@@ -103,6 +103,13 @@ COHORT_XLSX_TITLE = "sheetkit cohort"
 DEFAULT_PSEUDONYM_KEY = b"sheetkit cohort pseudonyms 1"
 #: Hex digits in a pseudonym; more are used for students whose short pseudonyms collide.
 PSEUDONYM_LENGTH = 6
+
+
+def pseudonym_key() -> bytes:
+    """The key pseudonyms are made with: ``$SHEETKIT_PSEUDONYM_KEY`` when set (a secret makes them
+    impossible to recompute), else :data:`DEFAULT_PSEUDONYM_KEY`."""
+    secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
+    return secret.encode("utf-8") if secret else DEFAULT_PSEUDONYM_KEY
 
 
 class CohortInputError(SheetkitError):
@@ -513,11 +520,14 @@ def build_cohort(
     *,
     roster: Sequence[RosterStudent] | None = None,
     scheduler: str | None = None,
+    since: EarlierRun | None = None,
+    key: bytes = DEFAULT_PSEUDONYM_KEY,
 ) -> Cohort:
     """Summarise every workbook (the map: in ``jobs`` processes, or on the Dask ``scheduler``) and add them up.
 
     Files refused before reading are listed among the failed; with a
-    ``roster``, every roster student appears (see :func:`merge_summaries`).
+    ``roster``, every roster student appears (see :func:`merge_summaries`);
+    with an earlier run (``since``), each student's change since then (see :func:`compare_with`).
     """
     if scheduler:
         from sheetkit.cluster import summarise_on_cluster
@@ -525,7 +535,18 @@ def build_cohort(
         results = summarise_on_cluster(submissions.workbooks, config, as_of, scheduler, progress)
     else:
         results = summarise_all(submissions.workbooks, config, as_of, jobs, progress)
-    return merge_summaries(itertools.chain(submissions.refused, results), as_of, roster)
+    cohort = merge_summaries(itertools.chain(submissions.refused, results), as_of, roster)
+    return compare_with(cohort, since, key) if since else cohort
+
+
+def cohort_writer(cohort: Cohort, output_format: str, branding: Branding,
+                  templates: Path | None = None) -> Callable[[IO[bytes]], object]:
+    """What writes the cohort report as ``output_format`` (html, xlsx or json) to a byte stream."""
+    if output_format == "xlsx":
+        return via_memory(lambda stream: write_cohort_xlsx(cohort, stream, branding))
+    if output_format == "json":
+        return as_utf8(lambda stream: stream.write(render_cohort_json(cohort)))
+    return as_utf8(lambda stream: stream.write(render_cohort_html(cohort, branding, templates)))
 
 
 # ---- the reduce: many summaries, one cohort ------------------------------------------------

@@ -126,6 +126,18 @@ def as_utf8(write: Callable[[IO[str]], object]) -> Callable[[IO[bytes]], object]
     return encode
 
 
+def via_memory(write: Callable[[IO[bytes]], object]) -> Callable[[IO[bytes]], object]:
+    """``write`` run on memory first, then copied out: a zip writer (XLSX) that meets a full disk half-way
+    otherwise fails again as it is discarded ('seek of closed file')."""
+
+    def copy(stream: IO[bytes]) -> None:
+        buffer = io.BytesIO()
+        write(buffer)
+        stream.write(buffer.getbuffer())
+
+    return copy
+
+
 def write_bytes_atomic(destination: Path, data: bytes) -> None:
     write_atomic(destination, lambda stream: stream.write(data))
 

@@ -15,7 +15,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
@@ -408,6 +408,20 @@ def _page(report: Report, templates: Path | None) -> tuple[jinja2.Template, dict
         "generated": dt.date.today().isoformat(),
     }
     return env.get_template("report.html"), context
+
+
+def report_writer(report: Report, output_format: str, templates: Path | None = None) -> Callable[[IO[bytes]], object]:
+    """What writes the report as ``output_format`` (html, xlsx or json) to a byte stream.
+
+    The page is written a piece at a time: a 100,000-contact page is never held whole in memory.
+    """
+    from sheetkit.output import as_utf8, via_memory
+
+    if output_format == "xlsx":
+        return via_memory(lambda stream: write_xlsx(report, stream))
+    if output_format == "html":
+        return as_utf8(lambda stream: render_html_to(report, stream, templates))
+    return as_utf8(lambda stream: stream.write(render_json(report)))
 
 
 def render_json(report: Report) -> str:
