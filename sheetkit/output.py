@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import secrets
 import stat
-import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
@@ -77,7 +75,7 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> Non
     """
     # The name is chosen before the file is made, so that a signal arriving at any moment
     # after (even before os.open returns) still finds the name to remove.
-    temporary = destination.parent / f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+    temporary = destination.parent / f"{TEMPORARY_PREFIX}{os.urandom(4).hex()}{TEMPORARY_SUFFIX}"
     try:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(handle, "wb") as stream:
@@ -145,6 +143,8 @@ def write_bytes_atomic(destination: Path, data: bytes) -> None:
 def same_workbook(path: Path, xlsx: bytes) -> bool:
     """True when ``path`` is a regular file holding the workbook ``xlsx``, part for part, but for
     its creation and modification times (``docProps/core.xml``)."""
+    import zipfile  # XLSX files only: `--help` and the text outputs do without it
+
     try:
         if not stat.S_ISREG(path.lstat().st_mode):
             return False
@@ -171,6 +171,8 @@ def is_sheetkit_output(path: Path) -> bool:
 def sheetkit_output_properties(path: Path) -> bytes | None:
     """For a file sheetkit wrote, its XLSX core properties (``docProps/core.xml``; ``b""`` for an HTML,
     JSON or iCalendar file); None for any other file."""
+    import zipfile  # XLSX files only: `--help` and the text outputs do without it
+
     try:
         with path.open("rb") as stream:
             head = stream.read(4096)
