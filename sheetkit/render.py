@@ -344,7 +344,7 @@ def render_html(report: Report, templates: Path | None = None) -> str:
 
 
 #: How many of the template's pieces (a cell's text, the markup between two cells) are written at once.
-#: A few hundred: written one by one they cost a sixth of the page's time, and a batch of thousands
+#: A few hundred: written one by one they cost about an eighth of the page's time, and a batch of thousands
 #: keeps enough of them alive at once to set off extra rounds of the garbage collector.
 PIECES_PER_WRITE = 256
 
