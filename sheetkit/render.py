@@ -226,13 +226,14 @@ class FollowupRow(NamedTuple):
 
 
 def followup_rows(report: Report, state: str) -> list[FollowupRow]:
-    """The report's follow-ups in ``state`` (its order), with the ways to reach each person."""
+    """The report's follow-ups in ``state`` (its order), with the ways to reach each person (from the
+    engine's record of their Contacts row)."""
     people = {person.row: person for person in report.engine.contacts}
     as_of = report.as_of
     rows = []
     for f in report.by_state(state):
-        person = people.get(f.contact_row)
-        ways = tuple(reach(person.email, person.phone, person.linkedin)) if person else ()
+        person = people[f.contact_row]
+        ways = tuple(reach(person.email, person.phone, person.linkedin))
         also = ", ".join(rule_label(rule) for rule in f.also)
         rows.append(FollowupRow(f.contact, f.organization or "", rule_label(f.rule), f.why, also,
                                 "today" if f.due == as_of else f.due.isoformat(), f.days_overdue,
