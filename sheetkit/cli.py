@@ -6,14 +6,14 @@ them, so `sheetkit --help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-import io
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -158,16 +158,14 @@ def deliver(destination: Path | None, write: Callable[[IO[bytes]], object]) -> s
     return "stdout"
 
 
-def xlsx_writer(write: Callable[[IO[bytes]], object]) -> Callable[[IO[bytes]], object]:
-    """``write`` run on memory first, then copied out: a zip writer that meets a full disk half-way
-    otherwise fails again as it is discarded ('seek of closed file')."""
-
-    def copy(stream: IO[bytes]) -> None:
-        buffer = io.BytesIO()
-        write(buffer)
-        stream.write(buffer.getbuffer())
-
-    return copy
+@contextlib.contextmanager
+def progress_bar(length: int, label: str, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal and not --quiet: yields its update function, else None."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
 
 
 def say(message: str, quiet: bool = False) -> None:
@@ -266,17 +264,11 @@ def report(
     destination = output_destination(output, tracker.with_name(f"{tracker.stem}-report.{output_format}"),
                                      output_format=output_format, force=force, inputs=[tracker])
     config = load_config(config_path)
-    from sheetkit.render import render_html_to, render_json, write_xlsx
+    from sheetkit.render import report_writer
     from sheetkit.report import build_report, summary_line
 
     result = build_report(tracker, config, as_of)
-    if output_format == "xlsx":
-        where = deliver(destination, xlsx_writer(lambda stream: write_xlsx(result, stream)))
-    elif output_format == "html":
-        # Written a piece at a time: a 100,000-contact page is never held whole in memory.
-        where = deliver(destination, as_utf8(lambda stream: render_html_to(result, stream, templates_dir)))
-    else:
-        where = deliver(destination, as_utf8(lambda stream: stream.write(render_json(result))))
+    where = deliver(destination, report_writer(result, output_format, templates_dir))
     say(f"{tracker}: {summary_line(result)}; report: {where}", quiet)
 
 
@@ -500,8 +492,6 @@ def cohort(
         sheetkit cohort submissions/ --format json -o week-48.json --since week-47.json
         sheetkit cohort "uploads/**/*.xlsx" --anonymize --format json -o -
     """
-    import contextlib
-
     from sheetkit import cohort as cohorts
     from sheetkit.roster import read_roster
 
@@ -509,8 +499,7 @@ def cohort(
         raise click.UsageError("--nudge-list names students for you to write to; it cannot be combined with "
                                "--anonymize (run once without it for the list)")
     config = load_config(config_path)
-    secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
-    key = secret.encode("utf-8") if secret else cohorts.DEFAULT_PSEUDONYM_KEY
+    key = cohorts.pseudonym_key()
     students = read_roster(roster) if roster else None
     earlier = cohorts.read_earlier_run(since_path, key) if since_path else None
     found = cohorts.find_submissions(paths)
@@ -520,29 +509,18 @@ def cohort(
                                      output_format=output_format, force=force, inputs=found.workbooks)
     if nudge_list:
         check_destination(nudge_list, force=force, inputs=found.workbooks)
-    show_progress = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=len(found.workbooks), label="Reading workbooks", file=sys.stderr) \
-            if show_progress else contextlib.nullcontext() as bar:
-        result = cohorts.build_cohort(found, config, as_of, jobs=jobs, progress=bar.update if bar else None,
-                                      roster=students, scheduler=scheduler)
+    with progress_bar(len(found.workbooks), "Reading workbooks", quiet) as progress:
+        result = cohorts.build_cohort(found, config, as_of, jobs=jobs, progress=progress, roster=students,
+                                      scheduler=scheduler, since=earlier, key=key)
     for failure in result.failed:  # real paths, even with --anonymize: the adviser needs to know whose file
         click.echo(printable(f"{failure.file}: {failure.error}"), err=True)
     if not result.handed_in:
         raise click.ClickException(f"no workbook could be read ({len(found.workbooks)} tried; the reasons are above)")
-    if earlier:
-        result = cohorts.compare_with(result, earlier, key)
     if nudge_list:
         write_atomic(nudge_list, as_utf8(lambda stream: cohorts.write_nudge_csv(result, stream)))
-    if anonymize:
-        result = cohorts.anonymize_cohort(result, key)
-    if output_format == "xlsx":
-        where = deliver(destination, xlsx_writer(
-            lambda stream: cohorts.write_cohort_xlsx(result, stream, config.branding)))
-    else:
-        text = cohorts.render_cohort_json(result) if output_format == "json" else \
-            cohorts.render_cohort_html(result, config.branding, templates_dir)
-        where = deliver(destination, as_utf8(lambda stream: stream.write(text)))
-    say(f"cohort: {result.summary()}; report: {where}", quiet)
+    shown = cohorts.anonymize_cohort(result, key) if anonymize else result
+    where = deliver(destination, cohorts.cohort_writer(shown, output_format, config.branding, templates_dir))
+    say(f"cohort: {shown.summary()}; report: {where}", quiet)
     if result.failed:
         sys.exit(3)
 

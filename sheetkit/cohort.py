@@ -56,7 +56,6 @@ import itertools
 import json
 import os
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -68,12 +67,13 @@ from sheetkit import __version__
 from sheetkit.config import Branding, Config
 from sheetkit.errors import SheetkitError
 from sheetkit.model import Tracker
-from sheetkit.output import is_sheetkit_output
+from sheetkit.output import as_utf8, sheetkit_output_properties, via_memory
 from sheetkit.reading.kind import SPECIAL_FILES
 from sheetkit.reading.names import fold_name
 from sheetkit.render import XlsxSheetWriter, bars, environment, percent, weekly_columns
-from sheetkit.report import Report, build_report
+from sheetkit.report import Report, build_report, iso_date
 from sheetkit.roster import RosterStudent
+from sheetkit.rules import plural
 from sheetkit.stats import RATE_PARTS, STATS, THANK_YOU_BENCHMARKS, UNSPECIFIED, Ratio, pooled
 
 COHORT_SCHEMA = "sheetkit.cohort/1"
@@ -103,6 +103,13 @@ COHORT_XLSX_TITLE = "sheetkit cohort"
 DEFAULT_PSEUDONYM_KEY = b"sheetkit cohort pseudonyms 1"
 #: Hex digits in a pseudonym; more are used for students whose short pseudonyms collide.
 PSEUDONYM_LENGTH = 6
+
+
+def pseudonym_key() -> bytes:
+    """The key pseudonyms are made with: ``$SHEETKIT_PSEUDONYM_KEY`` when set (a secret makes them
+    impossible to recompute), else :data:`DEFAULT_PSEUDONYM_KEY`."""
+    secret = os.environ.get("SHEETKIT_PSEUDONYM_KEY")
+    return secret.encode("utf-8") if secret else DEFAULT_PSEUDONYM_KEY
 
 
 class CohortInputError(SheetkitError):
@@ -199,13 +206,9 @@ def _refusal(path: Path) -> str | None:
     if not S_ISREG(mode):
         kind = next((name for test, name in SPECIAL_FILES if test(mode)), "not a regular file")
         return f"{kind}, not a workbook file; only regular files are read"
-    if not is_sheetkit_output(path):
+    core = sheetkit_output_properties(path)
+    if core is None:
         return None
-    try:
-        with zipfile.ZipFile(path) as archive:
-            core = archive.read("docProps/core.xml")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return REPORT_NOT_TRACKER
     return "own output" if f"<dc:title>{COHORT_XLSX_TITLE}</dc:title>".encode() in core else REPORT_NOT_TRACKER
 
 
@@ -340,8 +343,8 @@ class StudentSummary:
             "response_rate": self.response_rate,
             "thank_you_rate": self.thank_you_rate,
             "overdue": self.overdue,
-            "oldest_overdue": _iso(self.oldest_overdue),
-            "last_activity": _iso(self.last_activity),
+            "oldest_overdue": iso_date(self.oldest_overdue),
+            "last_activity": iso_date(self.last_activity),
             "status": self.status,
             "reason": self.reason,
             "student_from": self.student_from,
@@ -450,12 +453,12 @@ def student_status(
 ) -> tuple[str, str]:
     """The student's status and its reason in plain words (the thresholds are in the module docstring)."""
     late = (as_of - oldest_overdue).days if oldest_overdue else 0
-    owed = (f"{_plural(overdue, 'follow-up')} overdue, "
-            f"the oldest due {_iso(oldest_overdue)} ({_plural(late, 'day')} ago)")
+    owed = (f"{plural(overdue, 'follow-up')} overdue, "
+            f"the oldest due {iso_date(oldest_overdue)} ({plural(late, 'day')} ago)")
     if contacts == 0:
         return "not started", "no contacts in the workbook yet"
     if last_activity is None:
-        return "gone quiet", f"{_plural(contacts, 'contact')} listed, but no touchpoint or meeting date on record"
+        return "gone quiet", f"{plural(contacts, 'contact')} listed, but no touchpoint or meeting date on record"
     idle = (as_of - last_activity).days
     if idle > QUIET_AFTER_DAYS:
         reason = f"nothing recorded for {idle} days (last on {last_activity.isoformat()})"
@@ -465,10 +468,6 @@ def student_status(
     if overdue:
         return "on track", f"last active {last_activity.isoformat()}; {owed}"
     return "on track", f"last active {last_activity.isoformat()}; nothing overdue"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # ---- running the map -----------------------------------------------------------------------
@@ -521,11 +520,14 @@ def build_cohort(
     *,
     roster: Sequence[RosterStudent] | None = None,
     scheduler: str | None = None,
+    since: EarlierRun | None = None,
+    key: bytes = DEFAULT_PSEUDONYM_KEY,
 ) -> Cohort:
     """Summarise every workbook (the map: in ``jobs`` processes, or on the Dask ``scheduler``) and add them up.
 
     Files refused before reading are listed among the failed; with a
-    ``roster``, every roster student appears (see :func:`merge_summaries`).
+    ``roster``, every roster student appears (see :func:`merge_summaries`);
+    with an earlier run (``since``), each student's change since then (see :func:`compare_with`).
     """
     if scheduler:
         from sheetkit.cluster import summarise_on_cluster
@@ -533,7 +535,18 @@ def build_cohort(
         results = summarise_on_cluster(submissions.workbooks, config, as_of, scheduler, progress)
     else:
         results = summarise_all(submissions.workbooks, config, as_of, jobs, progress)
-    return merge_summaries(itertools.chain(submissions.refused, results), as_of, roster)
+    cohort = merge_summaries(itertools.chain(submissions.refused, results), as_of, roster)
+    return compare_with(cohort, since, key) if since else cohort
+
+
+def cohort_writer(cohort: Cohort, output_format: str, branding: Branding,
+                  templates: Path | None = None) -> Callable[[IO[bytes]], object]:
+    """What writes the cohort report as ``output_format`` (html, xlsx or json) to a byte stream."""
+    if output_format == "xlsx":
+        return via_memory(lambda stream: write_cohort_xlsx(cohort, stream, branding))
+    if output_format == "json":
+        return as_utf8(lambda stream: stream.write(render_cohort_json(cohort)))
+    return as_utf8(lambda stream: stream.write(render_cohort_html(cohort, branding, templates)))
 
 
 # ---- the reduce: many summaries, one cohort ------------------------------------------------
@@ -635,14 +648,14 @@ class Cohort:
         totals = self.totals
         shown = STATUSES if self.with_roster else STATUSES[1:]
         counts = ", ".join(f"{totals['status'][status]} {status}" for status in reversed(shown))
-        text = (f"{_plural(totals['students'], 'student')}: {counts}; response rate "
+        text = (f"{plural(totals['students'], 'student')}: {counts}; response rate "
                 f"{percent(totals['response_rate'])} ({totals['replied']} of {totals['sent']} sent)")
         if totals["not_on_roster"]:
-            text += f"; {_plural(totals['not_on_roster'], 'student')} not on the roster"
+            text += f"; {plural(totals['not_on_roster'], 'student')} not on the roster"
         if totals["superseded"]:
-            text += f"; {_plural(totals['superseded'], 'older submission')} set aside"
+            text += f"; {plural(totals['superseded'], 'older submission')} set aside"
         if self.failed:
-            text += f"; {_plural(len(self.failed), 'file')} could not be read"
+            text += f"; {plural(len(self.failed), 'file')} could not be read"
         if self.since:
             moved = ", ".join(f"{len(self.moved(name))} {name}" for name, _, _ in MOVEMENTS)
             text += f"; since {self.since.isoformat()}: {moved}"
@@ -789,10 +802,6 @@ def _summed_weeks(weeks: Iterable[dict[str, tuple[int, int]]]) -> list[dict[str,
     mondays = (first + dt.timedelta(weeks=n) for n in range((last - first).days // 7 + 1))
     return [{"week": day.isoformat(), "sent": sent[day.isoformat()], "received": received[day.isoformat()]}
             for day in mondays]
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 # ---- change since an earlier run -----------------------------------------------------------
@@ -1020,7 +1029,7 @@ def write_cohort_xlsx(cohort: Cohort, stream: IO[bytes], branding: Branding) -> 
     since = f" since {cohort.since.isoformat()}" if cohort.since else " since"
     headers = ("Student", "Status", "Reason", "Contacts", "Meetings", "Sent", "Replied", "Response rate",
                "Thank-you rate", "Thanked within a day", "Overdue", "Oldest overdue", "Last activity", "File",
-               "Superseded files", "Workbook errors", "On the roster", f"Status on {_iso(cohort.since) or '—'}",
+               "Superseded files", "Workbook errors", "On the roster", f"Status on {iso_date(cohort.since) or '—'}",
                f"Change{since}", f"Sent{since}", f"Replies{since}", f"Overdue change{since}")
     widths = (24, 12, 60, 10, 10, 8, 8, 10, 10, 10, 9, 13, 13, 40, 40, 10, 10, 14, 14, 10, 10, 10)
     students = XlsxSheetWriter(workbook, "Students", headers, widths, color)

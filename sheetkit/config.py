@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -166,6 +165,8 @@ def load_config(path: Path | None) -> Config:
     """
     if path is None:
         return Config()
+    import tomllib  # only a run with --config reads TOML
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

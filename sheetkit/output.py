@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import secrets
 import stat
-import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
@@ -74,16 +72,18 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> Non
     whatever was at ``destination`` before intact and no temporary file.
     An operating-system error is raised again naming ``destination``, the
     file the user asked for, rather than the temporary one.
+
+    The file is not forced to disk (no ``fsync``, as Click's atomic files):
+    every output can be made again from its inputs, and forcing it costs
+    more than the rest of a small report's writing.
     """
     # The name is chosen before the file is made, so that a signal arriving at any moment
     # after (even before os.open returns) still finds the name to remove.
-    temporary = destination.parent / f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+    temporary = destination.parent / f"{TEMPORARY_PREFIX}{os.urandom(4).hex()}{TEMPORARY_SUFFIX}"
     try:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(handle, "wb") as stream:
             write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
         # The file was made private (0600); give it the mode a plain open() would.
         os.chmod(temporary, _mode_for(destination))
         with contextlib.suppress(FileNotFoundError):
@@ -126,6 +126,18 @@ def as_utf8(write: Callable[[IO[str]], object]) -> Callable[[IO[bytes]], object]
     return encode
 
 
+def via_memory(write: Callable[[IO[bytes]], object]) -> Callable[[IO[bytes]], object]:
+    """``write`` run on memory first, then copied out: a zip writer (XLSX) that meets a full disk half-way
+    otherwise fails again as it is discarded ('seek of closed file')."""
+
+    def copy(stream: IO[bytes]) -> None:
+        buffer = io.BytesIO()
+        write(buffer)
+        stream.write(buffer.getbuffer())
+
+    return copy
+
+
 def write_bytes_atomic(destination: Path, data: bytes) -> None:
     write_atomic(destination, lambda stream: stream.write(data))
 
@@ -133,6 +145,8 @@ def write_bytes_atomic(destination: Path, data: bytes) -> None:
 def same_workbook(path: Path, xlsx: bytes) -> bool:
     """True when ``path`` is a regular file holding the workbook ``xlsx``, part for part, but for
     its creation and modification times (``docProps/core.xml``)."""
+    import zipfile  # XLSX files only: `--help` and the text outputs do without it
+
     try:
         if not stat.S_ISREG(path.lstat().st_mode):
             return False
@@ -153,16 +167,25 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def is_sheetkit_output(path: Path) -> bool:
     """True for an HTML, JSON, iCalendar or XLSX file that sheetkit wrote (it carries a generator mark)."""
+    return sheetkit_output_properties(path) is not None
+
+
+def sheetkit_output_properties(path: Path) -> bytes | None:
+    """For a file sheetkit wrote, its XLSX core properties (``docProps/core.xml``; ``b""`` for an HTML,
+    JSON or iCalendar file); None for any other file."""
+    import zipfile  # XLSX files only: `--help` and the text outputs do without it
+
     try:
         with path.open("rb") as stream:
             head = stream.read(4096)
         if head.startswith(b"PK"):
             with zipfile.ZipFile(path) as archive:
-                core = archive.read("docProps/core.xml")[:4096] if "docProps/core.xml" in archive.namelist() else b""
-            return f"<dc:creator>{GENERATOR_MARK}".encode() in core
+                core = archive.read("docProps/core.xml") if "docProps/core.xml" in archive.namelist() else b""
+            return core if f"<dc:creator>{GENERATOR_MARK}".encode() in core[:4096] else None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return False
+        return None
     text = head.decode("utf-8", "replace")
-    return (f'name="generator" content="{GENERATOR_MARK}' in text
-            or f'"generator": "{GENERATOR_MARK}' in text
-            or f"PRODID:-//{GENERATOR_MARK}//" in text)
+    marked = (f'name="generator" content="{GENERATOR_MARK}' in text
+              or f'"generator": "{GENERATOR_MARK}' in text
+              or f"PRODID:-//{GENERATOR_MARK}//" in text)
+    return b"" if marked else None

@@ -29,9 +29,9 @@ from sheetkit import __version__
 from sheetkit.model import Followup
 from sheetkit.output import GENERATOR_MARK
 from sheetkit.reading.names import fold_name
-from sheetkit.render import plural
+from sheetkit.render import cell_text
 from sheetkit.report import Report
-from sheetkit.rules import RULE_TABLE
+from sheetkit.rules import RULE_TABLE, plural
 
 #: ``PRODID`` of every calendar sheetkit writes; :func:`sheetkit.output.is_sheetkit_output` looks for it.
 PRODID = f"-//{GENERATOR_MARK}//sheetkit {__version__}//EN"
@@ -266,6 +266,5 @@ def _contact_cards(report: Report) -> dict[int, ContactCard]:
 
 
 def _text(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return value.strip() or None
+    """A cell's text as typed, line breaks kept (notes are quoted in drafts); None for a blank."""
+    return cell_text(value, one_line=False) or None

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
+import itertools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
@@ -21,12 +23,12 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 from sheetkit import __version__
 from sheetkit.errors import Problem
 from sheetkit.model import Followup
-from sheetkit.rules import RULE_TABLE
+from sheetkit.rules import plural
+from sheetkit.spec import RULE_LABELS
 from sheetkit.stats import STATS, THANK_YOU_BENCHMARKS
 
 if TYPE_CHECKING:
     import jinja2
-    import pandas as pd
 
     from sheetkit.config import Policy
     from sheetkit.report import Report
@@ -82,8 +84,7 @@ def percent(value: float | None) -> str:
 
 def rule_label(rule: str) -> str:
     """The label people read for a rule name ("first-follow-up" -> "First follow-up")."""
-    known = RULE_TABLE.get(rule)
-    return known.label if known else rule
+    return RULE_LABELS.get(rule, rule)
 
 
 # ---- words, from the configured policy --------------------------------------------------------
@@ -121,11 +122,6 @@ def warmth_words(warmth: str | None) -> str:
     return WARMTH_WORDS.get(warmth or "unknown", warmth or "")
 
 
-def plural(count: int, noun: str) -> str:
-    """plural(1, "error") -> '1 error'; plural(3, "error") -> '3 errors'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 # ---- links to reach a contact ----------------------------------------------------------------
 
 ContactKind = Literal["email", "phone", "linkedin"]
@@ -133,6 +129,7 @@ ContactKind = Literal["email", "phone", "linkedin"]
 #: An address with nothing a mailto: link would read as more than an address (no ?, &, %, spaces).
 _EMAIL = re.compile(r"[A-Za-z0-9._+'-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 _PHONE = re.compile(r"\+?[0-9 ().-]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _LINKEDIN = re.compile(r"(?i:https://)?(?P<profile>(?i:(?:www\.|[a-z]{2}\.)?linkedin\.com)/in/[A-Za-z0-9_%-]{1,100}/?)")
 
 
@@ -157,7 +154,7 @@ def contact_href(kind: ContactKind, value: str) -> str | None:
     if kind == "phone":
         if not _PHONE.fullmatch(text):
             return None
-        digits = re.sub(r"[^0-9]", "", text)
+        digits = _NOT_DIGIT.sub("", text)
         return f"tel:{'+' if text.startswith('+') else ''}{digits}" if 7 <= len(digits) <= 15 else None
     match = _LINKEDIN.fullmatch(text)
     return f"https://{match['profile']}" if match else None
@@ -180,24 +177,23 @@ def reach(email: Any, phone: Any, linkedin: Any) -> list[Reach]:
     details: tuple[tuple[ContactKind, Any], ...] = (("email", email), ("phone", phone), ("linkedin", linkedin))
     found = []
     for kind, value in details:
-        text = _cell_text(value)
+        text = cell_text(value)
         if text:
             href = contact_href(kind, text)
             found.append(Reach(kind, "LinkedIn profile" if kind == "linkedin" and href else text, href))
     return found
 
 
-def _cell_text(value: Any) -> str:
-    """A text cell's value on one line; "" for a blank (the reader gives text columns as text or None)."""
-    return " ".join(value.split()) if isinstance(value, str) else ""
+def cell_text(value: Any, *, one_line: bool = True) -> str:
+    r"""A text cell's value without the spaces around it, "" for a blank (the reader gives text columns
+    as text or None); ``one_line`` also turns every run of spaces and line breaks inside into one space.
 
-
-def reach_by_row(contacts: pd.DataFrame, rows: Iterable[int]) -> dict[int, list[Reach]]:
-    """The ways to reach each of the given Contacts rows (``Report.tracker.contacts``)."""
-    wanted = contacts[contacts["row"].isin(set(rows))]
-    return {int(row): reach(email, phone, linkedin)
-            for row, email, phone, linkedin in zip(wanted["row"], wanted["email"], wanted["phone"],
-                                                    wanted["linkedin"])}
+    >>> cell_text("  Ana\n  Souza "), cell_text("  Ana\n  Souza ", one_line=False), cell_text(None)
+    ('Ana Souza', 'Ana\n  Souza', '')
+    """
+    if not isinstance(value, str):
+        return ""
+    return " ".join(value.split()) if one_line else value.strip()
 
 
 # ---- what the templates loop over ---------------------------------------------------------------
@@ -230,21 +226,27 @@ class FollowupRow(NamedTuple):
 
 
 def followup_rows(report: Report, state: str) -> list[FollowupRow]:
-    """The report's follow-ups in ``state`` (its order), with the ways to reach each person."""
-    items = report.by_state(state)
-    ways = reach_by_row(report.tracker.contacts, (f.contact_row for f in items))
+    """The report's follow-ups in ``state`` (its order), with the ways to reach each person (from the
+    engine's record of their Contacts row)."""
+    people = {person.row: person for person in report.engine.contacts}
     as_of = report.as_of
     rows = []
-    for f in items:
+    for f in report.by_state(state):
+        person = people[f.contact_row]
+        ways = tuple(reach(person.email, person.phone, person.linkedin))
         also = ", ".join(rule_label(rule) for rule in f.also)
         rows.append(FollowupRow(f.contact, f.organization or "", rule_label(f.rule), f.why, also,
                                 "today" if f.due == as_of else f.due.isoformat(), f.days_overdue,
-                                f.suggested_channel or "", tuple(ways.get(f.contact_row, ())), f))
+                                f.suggested_channel or "", ways, f))
     return rows
 
 
 class ContactLine(NamedTuple):
-    """A contact as the "Every contact" table shows it (the JSON contract's contact fields, in plain words)."""
+    """A contact as the "Every contact" table shows it (the JSON contract's contact fields, in plain words).
+
+    The dates (YYYY-MM-DD or "") and the counts hold nothing HTML could misread: the built-in
+    template writes them unescaped.
+    """
 
     name: str
     organization: str
@@ -337,14 +339,23 @@ def weekly_columns(weekly: Sequence[dict[str, Any]], limit: int = 26) -> tuple[l
 
 def render_html(report: Report, templates: Path | None = None) -> str:
     """The HTML report as one string (see :func:`render_html_to` to write it as it is made)."""
-    template, context = _page(report, templates)
-    return template.render(context)
+    page = io.StringIO()
+    render_html_to(report, page, templates)
+    return page.getvalue()
+
+
+#: How many of the template's pieces (a cell's text, the markup between two cells) are written at once.
+#: A few hundred: written one by one they cost about an eighth of the page's time, and a batch of thousands
+#: keeps enough of them alive at once to set off extra rounds of the garbage collector.
+PIECES_PER_WRITE = 256
 
 
 def render_html_to(report: Report, stream: IO[str], templates: Path | None = None) -> None:
     """Write the HTML report to a text stream as the template produces it, never holding the whole page."""
     template, context = _page(report, templates)
-    stream.writelines(template.generate(context))
+    pieces = template.generate(context)
+    while batch := list(itertools.islice(pieces, PIECES_PER_WRITE)):
+        stream.write("".join(batch))
 
 
 def _page(report: Report, templates: Path | None) -> tuple[jinja2.Template, dict[str, Any]]:
@@ -398,6 +409,20 @@ def _page(report: Report, templates: Path | None) -> tuple[jinja2.Template, dict
         "generated": dt.date.today().isoformat(),
     }
     return env.get_template("report.html"), context
+
+
+def report_writer(report: Report, output_format: str, templates: Path | None = None) -> Callable[[IO[bytes]], object]:
+    """What writes the report as ``output_format`` (html, xlsx or json) to a byte stream.
+
+    The page is written a piece at a time: a 100,000-contact page is never held whole in memory.
+    """
+    from sheetkit.output import as_utf8, via_memory
+
+    if output_format == "xlsx":
+        return via_memory(lambda stream: write_xlsx(report, stream))
+    if output_format == "html":
+        return as_utf8(lambda stream: render_html_to(report, stream, templates))
+    return as_utf8(lambda stream: stream.write(render_json(report)))
 
 
 def render_json(report: Report) -> str:

@@ -17,6 +17,7 @@ from sheetkit.errors import Problem
 from sheetkit.model import Followup, Tracker
 from sheetkit.policy import Advice, Engine, run_policy
 from sheetkit.reading import read_tracker
+from sheetkit.rules import plural
 from sheetkit.stats import THANK_YOU_BENCHMARKS, compute_stats
 
 REPORT_SCHEMA = "sheetkit.report/1"
@@ -59,12 +60,12 @@ class Report:
             "name": [p.name for p in contacts],
             "organization": [p.organization for p in contacts],
             "status": [p.status for p in contacts],
-            "date_met": [_iso(p.date_met) for p in contacts],
-            "last_outgoing": [_iso(p.last_outgoing) for p in contacts],
-            "last_reply": [_iso(p.last_reply) for p in contacts],
+            "date_met": [iso_date(p.date_met) for p in contacts],
+            "last_outgoing": [iso_date(p.last_outgoing) for p in contacts],
+            "last_reply": [iso_date(p.last_reply) for p in contacts],
             "sent": [p.sent for p in contacts],
             "replies": [p.replies for p in contacts],
-            "next_due": [_iso(p.next_due) for p in contacts],
+            "next_due": [iso_date(p.next_due) for p in contacts],
             "rule": [p.next_rule for p in contacts],
             "warmth": [p.warmth for p in contacts],
         }
@@ -93,12 +94,9 @@ class Report:
         }
 
 
-def _iso(day: dt.date | None) -> str | None:
+def iso_date(day: dt.date | None) -> str | None:
+    """A date as YYYY-MM-DD, as every JSON output writes it; None stays None."""
     return None if day is None else day.isoformat()
-
-
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.0f}%"
 
 
 def summary_line(report: Report) -> str:
@@ -106,14 +104,14 @@ def summary_line(report: Report) -> str:
 
     "Soon" is the policy's one window, in the words every output uses (:func:`sheetkit.render.soon_text`).
     """
-    from sheetkit.render import soon_text
+    from sheetkit.render import percent, soon_text
 
     stats = report.stats
     errors = len(report.errors)
-    problems = f"; {errors} error{'s' if errors != 1 else ''} in the workbook (run sheetkit check)" if errors else ""
+    problems = f"; {plural(errors, 'error')} in the workbook (run sheetkit check)" if errors else ""
     return (
         f"{stats['overdue']} overdue, {stats['upcoming']} due {soon_text(report.config.policy)}, response rate "
-        f"{_percent(stats['response_rate'])} ({stats['replied']} of {stats['sent']} sent){problems}"
+        f"{percent(stats['response_rate'])} ({stats['replied']} of {stats['sent']} sent){problems}"
     )
 
 

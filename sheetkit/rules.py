@@ -95,9 +95,14 @@ JOB_INTERVIEW_CHANNELS: dict[str, tuple[str, ...]] = {
 }
 
 
+def plural(count: int, noun: str) -> str:
+    """A count of something, in words every message uses: plural(1, "error") -> '1 error', plural(3, "error") -> '3 errors'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def days(count: int) -> str:
     """'1 day', '14 days'."""
-    return f"{count} day{'s' if count != 1 else ''}"
+    return plural(count, "day")
 
 
 def rule_timing(name: str, policy: Policy) -> str:
