@@ -72,10 +72,6 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> Non
     whatever was at ``destination`` before intact and no temporary file.
     An operating-system error is raised again naming ``destination``, the
     file the user asked for, rather than the temporary one.
-
-    The file is not forced to disk (no ``fsync``, as Click's atomic files):
-    every output can be made again from its inputs, and forcing it costs
-    more than the rest of a small report's writing.
     """
     # The name is chosen before the file is made, so that a signal arriving at any moment
     # after (even before os.open returns) still finds the name to remove.
@@ -84,6 +80,8 @@ def write_atomic(destination: Path, write: Callable[[IO[bytes]], object]) -> Non
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(handle, "wb") as stream:
             write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
         # The file was made private (0600); give it the mode a plain open() would.
         os.chmod(temporary, _mode_for(destination))
         with contextlib.suppress(FileNotFoundError):
