@@ -374,19 +374,22 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
     rows = frame["row"].tolist()
     owners = [index.get(key) for key in frame["contact_key"].tolist()]
     days = _dates(frame, "date")
-    known = [i for i, (owner, day) in enumerate(zip(owners, days)) if owner is not None and day is not None]
-    for i in known:
-        if days[i] > as_of:
+    known = [(i, day, owner) for i, (owner, day) in enumerate(zip(owners, days))
+             if owner is not None and day is not None]
+    for i, day, _ in known:
+        if day > as_of:
             problems.append(Problem("warning", sheet, cell_address(_TOUCHPOINT_COLUMN["date"], rows[i]),
-                                    f"dated {days[i].isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
+                                    f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
                                     "so it counts for nothing until then; check the year"))
     directions, channels, purposes, got_replies, reply_dates, qualities = (
         _values(frame, "direction"), _values(frame, "channel"), _values(frame, "purpose"),
         _values(frame, "got_reply"), _dates(frame, "reply_date"), _values(frame, "reply_quality"))
     touches: list[Touch] = []
     # sorted() is stable: sheet order within a day.
-    for i in sorted((i for i in known if days[i] <= as_of), key=days.__getitem__):
-        row, day, reply_date, answered, quality = rows[i], days[i], reply_dates[i], got_replies[i] == "Yes", qualities[i]
+    for i, day, owner in sorted(known, key=lambda touch: touch[1]):
+        if day > as_of:
+            continue
+        row, reply_date, answered, quality = rows[i], reply_dates[i], got_replies[i] == "Yes", qualities[i]
         if reply_date is not None and reply_date > as_of:
             problems.append(Problem("warning", sheet, cell_address(_TOUCHPOINT_COLUMN["reply_date"], row),
                                     f"Reply date {reply_date.isoformat()} is after {as_of.isoformat()}: "
@@ -399,7 +402,7 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
             reply_date, answered, quality = None, False, None
         touches.append(Touch(
             row=row, day=day, sent=directions[i] != "Received", channel=channels[i], purpose=purposes[i],
-            quality=quality, got_reply=answered, reply_date=reply_date, owner=owners[i],
+            quality=quality, got_reply=answered, reply_date=reply_date, owner=owner,
         ))
     return touches
 
