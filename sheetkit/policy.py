@@ -462,7 +462,8 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
             # Meeting them after the message (before your next one) answers it too.
             at = bisect.bisect_right(out_days, t.day)
             until = out_days[at] if at < len(out_days) else dt.date.max
-            answered = next((day for day in p.meetings if t.day < day < until), None)
+            at = bisect.bisect_right(p.meetings, t.day)
+            answered = p.meetings[at] if at < len(p.meetings) and p.meetings[at] < until else None
         # A conversation in person or on video is answered by nature.
         t.replied = t.got_reply or answered is not None or t.channel in MEETING_CHANNELS
         if t.replied:
