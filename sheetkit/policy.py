@@ -48,10 +48,6 @@ from sheetkit.spec import (
 #: "Switch it up": card -> email -> voicemail -> LinkedIn -> call (then text), round again; each follow-up takes
 #: the next usable channel after the one used before it.
 CHANNEL_ROTATION: tuple[str, ...] = ("Handwritten card", "Email", "Voicemail", "LinkedIn", "Phone call", "Text message")
-#: The rotation read on from just after each channel (from Email when none was used before).
-_ROTATION_AFTER: dict[str | None, tuple[str, ...]] = {
-    after: CHANNEL_ROTATION[start:] + CHANNEL_ROTATION[:start]
-    for after, start in [(None, CHANNEL_ROTATION.index("Email"))] + [(channel, i + 1) for i, channel in enumerate(CHANNEL_ROTATION)]}
 #: What a channel needs in the contact's row to be usable.
 CHANNEL_NEEDS: dict[str, str] = {
     "Email": "email",
@@ -323,7 +319,6 @@ def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
 
 
 
-
 def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list[ContactFacts]:
     frame = tracker.contacts
     sheet = tracker.contacts_sheet or CONTACTS_SHEET
@@ -422,8 +417,6 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
     outgoing = p.outgoing
     sends: list[Touch] = []
     received: list[Touch] = []
-    requests: list[Touch] = []
-    out_days: list[dt.date] = []  # the days with a message of yours, in order
     theirs: dt.date | None = None  # the day of the latest message, while that message is theirs
     for t in touches:
         # In person or on the video call on a meeting day is the meeting itself, not a message.
@@ -437,33 +430,28 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
         sends.append(t)
         if not t.meeting:
             outgoing.append(t)
-            if t.purpose not in ONE_WAY_PURPOSES:
-                requests.append(t)
-            if not out_days or out_days[-1] != t.day:
-                out_days.append(t.day)
             t.answer = theirs is not None and (t.day - theirs).days <= policy.spacing_days
             theirs = None
     # Each received touch answers the latest day on or before it with a message of yours.
+    out_days = sorted({t.day for t in outgoing})
     first_answer: dict[dt.date, dt.date] = {}
-    reply_days: list[dt.date] = []
-    # A rating counts with its reply: on a received message, or on a message of yours that was answered.
-    rated: list[tuple[dt.date, str]] = []
     for t in received:
         at = bisect.bisect_right(out_days, t.day) - 1
         if at >= 0:
             first_answer.setdefault(out_days[at], t.day)
-        reply_days.append(t.day)
-        if t.quality:
-            rated.append((t.day, t.quality))
+    reply_days = [t.day for t in received]
+    # A rating counts with its reply: on a received message, or on a message of yours that was answered.
+    rated = [(t.day, t.quality) for t in received if t.quality]
     replied: list[Touch] = []
     for t in sends:
         answered = first_answer.get(t.day)
         if answered is None and meetings:
             # Meeting them after the message (before your next one) answers it too.
-            at = bisect.bisect_right(out_days, t.day)
-            until = out_days[at] if at < len(out_days) else dt.date.max
-            at = bisect.bisect_right(p.meetings, t.day)
-            answered = p.meetings[at] if at < len(p.meetings) and p.meetings[at] < until else None
+            next_message = bisect.bisect_right(out_days, t.day)
+            until = out_days[next_message] if next_message < len(out_days) else dt.date.max
+            next_meeting = bisect.bisect_right(p.meetings, t.day)
+            if next_meeting < len(p.meetings) and p.meetings[next_meeting] < until:
+                answered = p.meetings[next_meeting]
         # A conversation in person or on video is answered by nature.
         t.replied = t.got_reply or answered is not None or t.channel in MEETING_CHANNELS
         if t.replied:
@@ -481,6 +469,7 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
     qualities = {quality for _, quality in rated}
     p.last_warm_reply = max((day for day, quality in rated if quality == "Warm"), default=None)
 
+    requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
     counted = requests if p.latest_quality == "Warm" else outgoing
     n = policy.cool_off_unanswered
     p.gone_quiet = n > 0 and len(counted) >= n and not any(t.replied for t in counted[-n:])
@@ -816,12 +805,18 @@ def usable_channels(p: ContactFacts, rule: str) -> list[str]:
     A card only where the rule suits one and they were met (and never instead of a job interview's
     emailed thank-you); a text message only to someone met twice or more.
     """
-    job_thanks = rule == "thank-you" and p.how_met == JOB_INTERVIEW
-    card = RULE_TABLE[rule].card_ok and bool(p.meetings) and not job_thanks
-    text = p.phone is not None and len(p.meetings) > 1
-    return [channel for channel in CHANNEL_ROTATION
-            if (card if channel == "Handwritten card" else text if channel == "Text message"
-                else getattr(p, CHANNEL_NEEDS[channel]) is not None)]
+    usable = []
+    for channel in CHANNEL_ROTATION:
+        if channel == "Handwritten card":
+            job_thanks = rule == "thank-you" and p.how_met == JOB_INTERVIEW
+            ok = RULE_TABLE[rule].card_ok and bool(p.meetings) and not job_thanks
+        elif channel == "Text message":
+            ok = p.phone is not None and len(p.meetings) > 1
+        else:
+            ok = getattr(p, CHANNEL_NEEDS[channel]) is not None
+        if ok:
+            usable.append(channel)
+    return usable
 
 
 def _channel(p: ContactFacts, item: _Item) -> str | None:
@@ -847,7 +842,9 @@ def _rotate(usable: list[str], after: str | None, avoid: frozenset[str | None]) 
     skipping ``avoid`` and ``after`` itself while another is usable."""
     if not usable:
         return None
-    ranked = [c for c in _ROTATION_AFTER.get(after, _ROTATION_AFTER[None]) if c in usable]
+    start = CHANNEL_ROTATION.index(after) + 1 if after in CHANNEL_ROTATION else CHANNEL_ROTATION.index("Email")
+    order = CHANNEL_ROTATION[start:] + CHANNEL_ROTATION[:start]
+    ranked = [c for c in order if c in usable]
     return next((c for c in ranked if c not in avoid and c != after), ranked[0])
 
 
