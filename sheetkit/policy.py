@@ -660,12 +660,9 @@ def _later(day: dt.date, other: dt.date | None) -> dt.date:
 def _spaced(item: _Item, p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.date) -> _Item:
     """Nothing but the exempt rules is due within ``spacing_days`` of the last message to this person
     (the Thank-you sent column counts as one)."""
-    if RULE_TABLE[item.rule].spacing_exempt:
-        return item
-    last = p.last_outgoing  # never after as_of, as touches after it are not counted
-    if p.thank_you_sent is not None and p.thank_you_sent <= as_of:
-        last = _later(p.thank_you_sent, last)
-    if last is None:
+    last = max((day for day in (p.last_outgoing, p.thank_you_sent) if day is not None and day <= as_of),
+               default=None)
+    if RULE_TABLE[item.rule].spacing_exempt or last is None:
         return item
     held = calendar.after(last, policy.spacing_days)
     if held > item.due:
