@@ -728,15 +728,17 @@ def _offer_items(people: list[ContactFacts], items: dict[int, list[_Item]], offe
     """Everyone who helped (the referral chain behind each job interview first, then everyone met) hears the news."""
     if offer is None or offer > as_of:
         return
-    helped: list[int] = []
-    for person in people:
+    helped: dict[int, None] = {}  # an ordered set
+    for interviewer, person in enumerate(people):
         if person.primary and person.how_met == JOB_INTERVIEW:
+            # Up the Referred by chain, to someone already counted or back round to the interviewer.
             at = person.referrer
-            while at is not None and at not in helped:
-                helped.append(at)
+            while at is not None and at != interviewer and at not in helped:
+                helped[at] = None
                 at = people[at].referrer
-    helped.extend(i for i, p in enumerate(people) if p.primary and p.meetings and p.meetings[0] <= offer
-                  and p.how_met != JOB_INTERVIEW and i not in helped)
+    for i, p in enumerate(people):
+        if p.primary and p.meetings and p.meetings[0] <= offer and p.how_met != JOB_INTERVIEW:
+            helped.setdefault(i, None)
     for rank, i in enumerate(helped):
         person = people[i]
         if any(t.day >= offer for t in person.outgoing):

@@ -503,3 +503,14 @@ def test_no_text_message_to_someone_met_once(tmp_path: Path) -> None:
     touches.append(touch(D(2026, 9, 10), "Ann", channel="Phone call", purpose="Thank-you"))
     report = run(tmp_path, [contact("Ann", date_met=D(2026, 9, 1), phone="555 0100")], touches)
     assert (item(report, "Ann")["rule"], item(report, "Ann")["suggested_channel"]) == ("second-follow-up", "Text message")
+
+
+def test_offer_thanks_leave_out_an_interviewer_the_referral_chain_loops_back_to(tmp_path: Path) -> None:
+    # Ben, met at a job interview, was referred by Ann, and Ann's row names Ben as her referrer: a loop.
+    # The chain behind Ben's interview is Ann alone; Ben, the interviewer, is not thanked (README's
+    # rule table: "interviewers left out"). Offer accepted Friday 11-20: Ann's note is due 7 days later, 11-27.
+    contacts = [contact("Ann Lee", email="ann@example.org", referred_by="Ben Ode"),
+                contact("Ben Ode", email="ben@example.org", how_met="Job interview", referred_by="Ann Lee")]
+    report = run_with(tmp_path, contacts, offer=D(2026, 11, 20), as_of=D(2026, 11, 20)).to_json()
+    assert [(f["contact"], f["rule"], f["due"], f["suggested_channel"]) for f in report["followups"]] == [
+        ("Ann Lee", "offer-thanks", "2026-11-27", "Email")]
