@@ -542,7 +542,7 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     if p.meetings:
         items.extend(_met_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     else:
-        items.extend(_unmet_items(p, outgoing, policy, calendar))
+        items.extend(_unmet_items(p, outgoing, agreed_met_on, policy, calendar))
     if agreed_on is not None and agreed_met_on is None:
         items = [item for item in items if item.rule not in CADENCE_RULES]
     return [_spaced(item, p, policy, calendar, as_of) for item in items]
@@ -574,12 +574,12 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     thanks = [t for t in outgoing if t.purpose == "Thank-you"]
     # Every thank-you, by date: the Thank-you touchpoints and the Thank-you sent column.
     thank_days = sorted([t.day for t in thanks] + ([p.thank_you_sent] if p.thank_you_sent is not None else []))
-    p.thanked_on = _first_since(thank_days, met)
+    p.thanked_on = next((day for day in thank_days if day >= met), None)
     p.thank_you_due = calendar.after(met, policy.thank_you_days)
     for meeting in p.meetings:
         if meeting <= as_of:
             p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days),
-                                        _first_since(thank_days, meeting)))
+                                        next((day for day in thank_days if day >= meeting), None)))
     if p.thanked_on is None:
         variant = "job" if job else ("meeting" if p.met_on is not None and met > p.met_on else None)
         template = RULE_TABLE["thank-you"].variants[variant] if variant else RULE_TABLE["thank-you"].reason
@@ -611,8 +611,10 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     return [_keep_in_touch(p, agreed_met_on, policy, calendar)]
 
 
-def _unmet_items(p: ContactFacts, outgoing: list[Touch], policy: Policy, calendar: Calendar) -> list[_Item]:
-    """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch."""
+def _unmet_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | None, policy: Policy,
+                 calendar: Calendar) -> list[_Item]:
+    """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch (the
+    nudge and keep in touch counted from the touch that met an agreed date, when that is later)."""
     items: list[_Item] = []
     thanks = [t for t in outgoing if t.purpose == "Thank-you"]
     column = p.thank_you_sent
@@ -625,9 +627,9 @@ def _unmet_items(p: ContactFacts, outgoing: list[Touch], policy: Policy, calenda
     if requests and not requests[-1].replied:
         last = requests[-1]
         why = RULE_TABLE["nudge"].reason.format(asked=last.day.isoformat())
-        items.append(_Item("nudge", calendar.after(last.day, policy.nudge_days), why))
+        items.append(_Item("nudge", calendar.after(_later(last.day, agreed_met_on), policy.nudge_days), why))
     elif outgoing:
-        items.append(_keep_in_touch(p, None, policy, calendar))
+        items.append(_keep_in_touch(p, agreed_met_on, policy, calendar))
     return items
 
 
@@ -645,12 +647,6 @@ def _keep_in_touch(p: ContactFacts, agreed_met_on: dt.date | None, policy: Polic
     base = _later(last, agreed_met_on)
     why = RULE_TABLE["keep-in-touch"].reason.format(last=last.isoformat(), interval=every, cooling=cooling)
     return _Item("keep-in-touch", calendar.after(base, interval), why)
-
-
-def _first_since(days: list[dt.date], day: dt.date) -> dt.date | None:
-    """The first of ``days`` (sorted) on or after ``day``."""
-    at = bisect.bisect_left(days, day)
-    return days[at] if at < len(days) else None
 
 
 def _later(day: dt.date, other: dt.date | None) -> dt.date:

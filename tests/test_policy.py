@@ -514,3 +514,21 @@ def test_offer_thanks_leave_out_an_interviewer_the_referral_chain_loops_back_to(
     report = run_with(tmp_path, contacts, offer=D(2026, 11, 20), as_of=D(2026, 11, 20)).to_json()
     assert [(f["contact"], f["rule"], f["due"], f["suggested_channel"]) for f in report["followups"]] == [
         ("Ann Lee", "offer-thanks", "2026-11-27", "Email")]
+
+
+def test_someone_not_met_the_cadence_counts_from_the_touch_that_met_the_agreed_date(tmp_path: Path) -> None:
+    # README: once an agreed date is met, "the cadence then counts from the touch that met it" -- for
+    # people not met yet too. Both agreed to talk again around 11-10.
+    # Ann: your thank-you note 11-01 (asks nothing, so no nudge); her update 11-12 meets the agreed date.
+    #   Keep in touch: 120 days from 11-12 is 2027-03-12 (not from your 11-01 message: 2027-03-01).
+    # Bo: your question 11-01, unanswered; your update 11-12 meets the agreed date. With spacing at 3 days,
+    #   the nudge is 7 days from 11-12: 11-19 (not 7 from 11-01, held by spacing to 11-15).
+    contacts = [contact("Ann", email="ann@example.org", agreed_next=D(2026, 11, 10)),
+                contact("Bo", email="bo@example.org", agreed_next=D(2026, 11, 10))]
+    touches = [touch(D(2026, 11, 1), "Ann", channel="Email", purpose="Thank-you"),
+               touch(D(2026, 11, 12), "Ann", "Received", channel="Email", purpose="Update"),
+               touch(D(2026, 11, 1), "Bo", channel="Email", purpose="Question", got_reply="No"),
+               touch(D(2026, 11, 12), "Bo", channel="Email", purpose="Update")]
+    report = run(tmp_path, contacts, touches, policy=replace(Policy(), spacing_days=3))
+    assert due(report, "Ann") == [("keep-in-touch", "2027-03-12", "later")]
+    assert due(report, "Bo") == [("nudge", "2026-11-19", "overdue")]
