@@ -529,9 +529,9 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     agreed_on = p.agreed_next
     agreed_met_on: dt.date | None = None
     if agreed_on is not None:
-        # Kept by a message of yours, a meeting, or news from them that asks nothing, on or after the date.
-        kept_on = min([next((t.day for t in touches if t.day >= agreed_on and
-                             (t.sent or t.meeting or t.purpose not in ASKING_PURPOSES)), dt.date.max),
+        # Kept by a message of yours, a meeting, or anything from them that asks nothing (a question asked
+        # in person or on video was answered there), on or after the date.
+        kept_on = min([next((t.day for t in touches if t.day >= agreed_on and (t.sent or not _asks(t))), dt.date.max),
                        next((day for day in p.meetings if agreed_on <= day <= as_of), dt.date.max)])
         agreed_met_on = None if kept_on == dt.date.max else kept_on
         if agreed_met_on is None:

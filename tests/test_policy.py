@@ -532,3 +532,15 @@ def test_someone_not_met_the_cadence_counts_from_the_touch_that_met_the_agreed_d
     report = run(tmp_path, contacts, touches, policy=replace(Policy(), spacing_days=3))
     assert due(report, "Ann") == [("keep-in-touch", "2027-03-12", "later")]
     assert due(report, "Bo") == [("nudge", "2026-11-19", "overdue")]
+
+
+def test_an_agreed_date_is_met_by_talking_in_person_even_when_they_asked_there(tmp_path: Path) -> None:
+    # Agreed to talk again on 11-20; on 11-20 Cara asked a question in person, and it was answered there
+    # (no reply is due). That conversation meets the agreed date: nothing is due (nothing was ever sent).
+    # A question by email the same day would not: the agreed date stays due, beside the reply it asks for.
+    contacts = [contact("Cara", email="cara@example.org", agreed_next=D(2026, 11, 20))]
+    in_person = [touch(D(2026, 11, 20), "Cara", "Received", channel="In person", purpose="Question")]
+    assert run(tmp_path, contacts, in_person, as_of=D(2026, 11, 20))["followups"] == []
+    by_email = [touch(D(2026, 11, 20), "Cara", "Received", channel="Email", purpose="Question")]
+    report = run(tmp_path, contacts, by_email, as_of=D(2026, 11, 20))
+    assert [(f["rule"], f["due"], f["also"]) for f in report["followups"]] == [("agreed-date", "2026-11-20", ["reply"])]
