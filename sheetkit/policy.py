@@ -755,11 +755,12 @@ def _answers_them(p: ContactFacts, day: dt.date, policy: Policy) -> bool:
 
 
 def _settles(item: _Item, day: dt.date, p: ContactFacts, policy: Policy) -> bool:
-    """Does the one message, sent on ``day``, settle ``item`` too? Not an agreed date still to come,
-    not a follow-up unless it comes after the message the follow-up follows, and an answer to
-    their message is never a follow-up."""
+    """Does the one message, sent on ``day``, settle ``item`` too? Not an agreed date still to come (the
+    date itself: a call put off a weekend or holiday is kept all the same by a message on the day), not a
+    follow-up unless it comes after the message the follow-up follows, and an answer to their message is
+    never a follow-up."""
     if item.rule == "agreed-date":
-        return item.due <= day
+        return p.agreed_next is not None and p.agreed_next <= day
     if item.rule in ("first-follow-up", "second-follow-up"):
         return (item.after_day is None or day > item.after_day) and not _answers_them(p, day, policy)
     return True

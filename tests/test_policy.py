@@ -544,3 +544,15 @@ def test_an_agreed_date_is_met_by_talking_in_person_even_when_they_asked_there(t
     by_email = [touch(D(2026, 11, 20), "Cara", "Received", channel="Email", purpose="Question")]
     report = run(tmp_path, contacts, by_email, as_of=D(2026, 11, 20))
     assert [(f["rule"], f["due"], f["also"]) for f in report["followups"]] == [("agreed-date", "2026-11-20", ["reply"])]
+
+
+def test_a_message_on_the_agreed_day_keeps_it_though_a_call_would_wait_for_monday(tmp_path: Path) -> None:
+    # Met Friday 11-20, agreed to talk again Saturday 11-21; a phone number and LinkedIn, no email.
+    # The thank-you (a card, they were met) is due Saturday 11-21. The agreed date would be a voicemail,
+    # never due on a weekend: Monday 11-23. The card sent on Saturday is a message on the agreed day,
+    # so it keeps the agreed date too.
+    contacts = [contact("Ann", phone="555 0100", linkedin="https://www.linkedin.com/in/ann",
+                        date_met=D(2026, 11, 20), agreed_next=D(2026, 11, 21))]
+    report = run(tmp_path, contacts, as_of=D(2026, 11, 20))
+    assert [(f["rule"], f["due"], f["suggested_channel"], f["also"]) for f in report["followups"]] == [
+        ("thank-you", "2026-11-21", "Handwritten card", ["agreed-date"])]
