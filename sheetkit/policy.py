@@ -542,7 +542,7 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     if p.meetings:
         items.extend(_met_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     else:
-        items.extend(_unmet_items(p, outgoing, agreed_met_on, policy, calendar))
+        items.extend(_unmet_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     if agreed_on is not None and agreed_met_on is None:
         items = [item for item in items if item.rule not in CADENCE_RULES]
     return [_spaced(item, p, policy, calendar, as_of) for item in items]
@@ -572,8 +572,7 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     met = p.meetings[-1]
     job = p.how_met == JOB_INTERVIEW
     thanks = [t for t in outgoing if t.purpose == "Thank-you"]
-    # Every thank-you, by date: the Thank-you touchpoints and the Thank-you sent column.
-    thank_days = sorted([t.day for t in thanks] + ([p.thank_you_sent] if p.thank_you_sent is not None else []))
+    thank_days = _thank_days(p, thanks, as_of)
     p.thanked_on = next((day for day in thank_days if day >= met), None)
     p.thank_you_due = calendar.after(met, policy.thank_you_days)
     for meeting in p.meetings:
@@ -612,15 +611,14 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
 
 
 def _unmet_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | None, policy: Policy,
-                 calendar: Calendar) -> list[_Item]:
+                 calendar: Calendar, as_of: dt.date) -> list[_Item]:
     """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch (the
     nudge and keep in touch counted from the touch that met an agreed date, when that is later)."""
     items: list[_Item] = []
-    thanks = [t for t in outgoing if t.purpose == "Thank-you"]
-    column = p.thank_you_sent
-    p.thanked_on = min([t.day for t in thanks] + ([column] if column else []), default=None)
+    thank_days = _thank_days(p, [t for t in outgoing if t.purpose == "Thank-you"], as_of)
+    p.thanked_on = thank_days[0] if thank_days else None
     replied = p.last_warm_reply
-    if replied is not None and not any(t.day >= replied for t in thanks):
+    if replied is not None and not any(day >= replied for day in thank_days):
         why = RULE_TABLE["thank-you"].variants["warm"].format(first_name=p.first_name, replied=replied.isoformat())
         items.append(_Item("thank-you", calendar.after(replied, policy.thank_you_days), why))
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
@@ -631,6 +629,13 @@ def _unmet_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date 
     elif outgoing:
         items.append(_keep_in_touch(p, agreed_met_on, policy, calendar))
     return items
+
+
+def _thank_days(p: ContactFacts, thanks: list[Touch], as_of: dt.date) -> list[dt.date]:
+    """Every thank-you so far, by date: the Thank-you touchpoints, and the Thank-you sent column unless it is
+    after ``as_of`` (a date that has not happened yet satisfies nothing)."""
+    column = [p.thank_you_sent] if p.thank_you_sent is not None and p.thank_you_sent <= as_of else []
+    return sorted([t.day for t in thanks] + column)
 
 
 def _keep_in_touch(p: ContactFacts, agreed_met_on: dt.date | None, policy: Policy, calendar: Calendar) -> _Item:

@@ -556,3 +556,21 @@ def test_a_message_on_the_agreed_day_keeps_it_though_a_call_would_wait_for_monda
     report = run(tmp_path, contacts, as_of=D(2026, 11, 20))
     assert [(f["rule"], f["due"], f["suggested_channel"], f["also"]) for f in report["followups"]] == [
         ("thank-you", "2026-11-21", "Handwritten card", ["agreed-date"])]
+
+
+def test_a_thank_you_sent_date_still_to_come_thanks_nobody_yet(tmp_path: Path) -> None:
+    # As of 11-22. Ann, met 11-01, has 11-30 typed in Thank-you sent: not happened yet, so it satisfies
+    # nothing and the thank-you (due 11-02) is 20 days overdue, not a first follow-up from 11-30.
+    report = run(tmp_path, [contact("Ann", email="ann@example.org", date_met=D(2026, 11, 1),
+                                    thank_you_sent=D(2026, 11, 30))])
+    [item] = report["followups"]
+    assert (item["rule"], item["due"], item["days_overdue"]) == ("thank-you", "2026-11-02", 20)
+
+
+def test_the_thank_you_sent_column_thanks_a_warm_reply_from_someone_not_met(tmp_path: Path) -> None:
+    # Bo, not met, answered your 11-10 email warmly on 11-12; Thank-you sent says 11-13: thanked, so no
+    # thank-you is due, only keep in touch.
+    touches = [touch(D(2026, 11, 10), "Bo", channel="Email", purpose="Question", got_reply="Yes",
+                     reply_date=D(2026, 11, 12), reply_quality="Warm")]
+    report = run(tmp_path, [contact("Bo", email="bo@example.org", thank_you_sent=D(2026, 11, 13))], touches)
+    assert [f["rule"] for f in report["followups"]] == ["keep-in-touch"]
