@@ -42,7 +42,7 @@ from sheetkit.spec import (
     STATES,
     TOUCHPOINT_COLUMNS,
     TOUCHPOINTS_SHEET,
-    column_letter,
+    cell_address,
 )
 
 #: "Switch it up": card -> email -> voicemail -> LinkedIn -> call (then text), round again; each follow-up takes
@@ -72,6 +72,9 @@ NO_CHANNEL_HINT = "add an email address, phone number or LinkedIn profile to rea
 _SILENT_AFTER = 2
 #: Ties on the due date go to the rule first in the rule table.
 _RULE_ORDER = {name: i for i, name in enumerate(RULE_TABLE)}
+#: Column numbers in the contract's order, for the address of a problem's cell.
+_CONTACT_COLUMN = {column.key: number for number, column in enumerate(CONTACT_COLUMNS, 1)}
+_TOUCHPOINT_COLUMN = {column.key: number for number, column in enumerate(TOUCHPOINT_COLUMNS, 1)}
 
 
 @dataclass(slots=True)
@@ -235,7 +238,7 @@ class Calendar:
         return day
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """A rule due for one contact, before the one-next-step choice."""
 
@@ -254,6 +257,8 @@ class _Item:
     rank: int = 0
     #: Follow-ups: only a message sent after this day (the thank-you's, the first follow-up's) settles it.
     after_day: dt.date | None = None
+    #: The channel to suggest (chosen in :func:`_next_step`).
+    channel: str | None = None
 
 
 def run_policy(tracker: Tracker, policy: Policy, as_of: dt.date) -> Engine:
@@ -313,10 +318,6 @@ def _dates(frame: pd.DataFrame, key: str) -> list[dt.date | None]:
     return frame[key].to_numpy(dtype="datetime64[D]").astype(object).tolist()
 
 
-def _cell(columns: tuple[Any, ...], key: str, row: int) -> str:
-    """The A1 address of ``key``'s column in ``row`` (the contract's column order)."""
-    return f"{column_letter(next(i for i, column in enumerate(columns, 1) if column.key == key))}{row}"
-
 
 def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list[ContactFacts]:
     frame = tracker.contacts
@@ -335,11 +336,11 @@ def _contacts(tracker: Tracker, as_of: dt.date, problems: list[Problem]) -> list
         met_on = date_met
         if date_met is not None and date_met > too_far:
             met_on = None
-            problems.append(Problem("error", sheet, _cell(CONTACT_COLUMNS, "date_met", row),
+            problems.append(Problem("error", sheet, cell_address(_CONTACT_COLUMN["date_met"], row),
                                     f"Date met {date_met.isoformat()} is more than a year after {as_of.isoformat()}; "
                                     "check the year (it is left out until fixed)"))
         if how_met == "Referral" and referred_by is None:
-            problems.append(Problem("warning", sheet, _cell(CONTACT_COLUMNS, "referred_by", row),
+            problems.append(Problem("warning", sheet, cell_address(_CONTACT_COLUMN["referred_by"], row),
                                     "How we met is Referral but Referred by is blank; type who introduced you, "
                                     "so they can be thanked and kept up to date"))
         people.append(ContactFacts(
@@ -365,37 +366,38 @@ def _touches(tracker: Tracker, index: dict[Any, int], as_of: dt.date,
     """
     frame = tracker.touchpoints
     sheet = tracker.touchpoints_sheet or TOUCHPOINTS_SHEET
-    owners = frame["contact_key"].map(index).tolist()
-    days = _dates(frame, "date")
-    known = [(i, day) for i, (owner, day) in enumerate(zip(owners, days)) if day is not None and not pd.isna(owner)]
     rows = frame["row"].tolist()
-    for i, day in known:
+    owners = [index.get(key) for key in frame["contact_key"].tolist()]
+    days = _dates(frame, "date")
+    known = [(i, day, owner) for i, (owner, day) in enumerate(zip(owners, days))
+             if owner is not None and day is not None]
+    for i, day, _ in known:
         if day > as_of:
-            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", rows[i]),
+            problems.append(Problem("warning", sheet, cell_address(_TOUCHPOINT_COLUMN["date"], rows[i]),
                                     f"dated {day.isoformat()}, after {as_of.isoformat()}: it has not happened yet, "
                                     "so it counts for nothing until then; check the year"))
-    # sorted() is stable: sheet order within a day.
-    counted = [i for i, day in sorted(known, key=lambda pair: pair[1]) if day <= as_of]
-    by_date = frame.iloc[counted]
+    directions, channels, purposes, got_replies, reply_dates, qualities = (
+        _values(frame, "direction"), _values(frame, "channel"), _values(frame, "purpose"),
+        _values(frame, "got_reply"), _dates(frame, "reply_date"), _values(frame, "reply_quality"))
     touches: list[Touch] = []
-    for row, owner, day, direction, channel, purpose, got_reply, reply_date, quality in zip(
-            by_date["row"].tolist(), [int(owners[i]) for i in counted], _dates(by_date, "date"),
-            _values(by_date, "direction"), _values(by_date, "channel"), _values(by_date, "purpose"),
-            _values(by_date, "got_reply"), _dates(by_date, "reply_date"), _values(by_date, "reply_quality")):
-        answered = got_reply == "Yes"
+    # sorted() is stable: sheet order within a day.
+    for i, day, owner in sorted(known, key=lambda touch: touch[1]):
+        if day > as_of:
+            continue
+        row, reply_date, answered, quality = rows[i], reply_dates[i], got_replies[i] == "Yes", qualities[i]
         if reply_date is not None and reply_date > as_of:
-            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
+            problems.append(Problem("warning", sheet, cell_address(_TOUCHPOINT_COLUMN["reply_date"], row),
                                     f"Reply date {reply_date.isoformat()} is after {as_of.isoformat()}: "
                                     "not counted as a reply until then; check the year"))
             reply_date, answered, quality = None, False, None
         elif reply_date is not None and reply_date < day:
-            problems.append(Problem("error", sheet, _cell(TOUCHPOINT_COLUMNS, "reply_date", row),
+            problems.append(Problem("error", sheet, cell_address(_TOUCHPOINT_COLUMN["reply_date"], row),
                                     f"Reply date {reply_date.isoformat()} is before the message it answers "
                                     f"({day.isoformat()}); check both dates"))
             reply_date, answered, quality = None, False, None
         touches.append(Touch(
-            row=row, day=day, sent=direction != "Received", channel=channel, purpose=purpose, quality=quality,
-            got_reply=answered, reply_date=reply_date, owner=owner,
+            row=row, day=day, sent=directions[i] != "Received", channel=channels[i], purpose=purposes[i],
+            quality=quality, got_reply=answered, reply_date=reply_date, owner=owner,
         ))
     return touches
 
@@ -412,61 +414,63 @@ def _read_relationship(p: ContactFacts, policy: Policy, as_of: dt.date) -> None:
     if p.met_on is not None:
         meetings.add(p.met_on)
     p.meetings = sorted(meetings)
+    outgoing = p.outgoing
     sends: list[Touch] = []
-    outgoing: list[Touch] = []
     received: list[Touch] = []
+    theirs: dt.date | None = None  # the day of the latest message, while that message is theirs
     for t in touches:
         # In person or on the video call on a meeting day is the meeting itself, not a message.
         t.meeting = t.purpose == MEETING_PURPOSE or (t.channel in MEETING_CHANNELS and t.day in meetings)
-        if t.sent:
-            sends.append(t)
-            if not t.meeting:
-                outgoing.append(t)
-        else:
+        if not t.sent:
             received.append(t)
-            p.asked = p.asked or _asks(t)
-    p.outgoing = outgoing
+            if not t.meeting:
+                theirs = t.day
+                p.asked = p.asked or _asks(t)
+            continue
+        sends.append(t)
+        if not t.meeting:
+            outgoing.append(t)
+            t.answer = theirs is not None and (t.day - theirs).days <= policy.spacing_days
+            theirs = None
     # Each received touch answers the latest day on or before it with a message of yours.
     out_days = sorted({t.day for t in outgoing})
     first_answer: dict[dt.date, dt.date] = {}
-    if received and outgoing:
-        for t in received:
-            at = bisect.bisect_right(out_days, t.day) - 1
-            if at >= 0 and out_days[at] not in first_answer:
-                first_answer[out_days[at]] = t.day
-        previous: Touch | None = None
-        for t in touches:
-            if t.meeting:
-                continue
-            if t.sent and previous is not None and not previous.sent:
-                t.answer = (t.day - previous.day).days <= policy.spacing_days
-            previous = t
+    for t in received:
+        at = bisect.bisect_right(out_days, t.day) - 1
+        if at >= 0:
+            first_answer.setdefault(out_days[at], t.day)
+    reply_days = [t.day for t in received]
+    # A rating counts with its reply: on a received message, or on a message of yours that was answered.
+    rated = [(t.day, t.quality) for t in received if t.quality]
+    replied: list[Touch] = []
     for t in sends:
         answered = first_answer.get(t.day)
         if answered is None and meetings:
             # Meeting them after the message (before your next one) answers it too.
-            at = bisect.bisect_right(out_days, t.day)
-            until = out_days[at] if at < len(out_days) else dt.date.max
-            answered = next((day for day in p.meetings if t.day < day < until), None)
+            next_message = bisect.bisect_right(out_days, t.day)
+            until = out_days[next_message] if next_message < len(out_days) else dt.date.max
+            next_meeting = bisect.bisect_right(p.meetings, t.day)
+            if next_meeting < len(p.meetings) and p.meetings[next_meeting] < until:
+                answered = p.meetings[next_meeting]
         # A conversation in person or on video is answered by nature.
         t.replied = t.got_reply or answered is not None or t.channel in MEETING_CHANNELS
-        t.reply_on = (t.reply_date or answered) if t.replied else None
-    replied = [t for t in sends if t.replied]
+        if t.replied:
+            t.reply_on = t.reply_date or answered
+            replied.append(t)
+            if t.reply_on:
+                reply_days.append(t.reply_on)
+            if t.quality:
+                rated.append((t.reply_on or t.day, t.quality))
     p.sent, p.replies = len(sends), len(replied)
     if outgoing:
         p.last_outgoing, p.last_channel = outgoing[-1].day, outgoing[-1].channel
-    replies = [t.day for t in received] + [t.reply_on for t in replied if t.reply_on]
-    p.last_reply = max(replies, default=None)
-    # A rating counts with its reply: on a received message, or on a message of yours that was answered.
-    rated = [((t.day if not t.sent else (t.reply_on or t.day)), t.quality)
-             for t in touches if t.quality and (t.replied or not t.sent)]
+    p.last_reply = max(reply_days, default=None)
     p.latest_quality = max(rated)[1] if rated else None
     qualities = {quality for _, quality in rated}
     p.last_warm_reply = max((day for day, quality in rated if quality == "Warm"), default=None)
 
-    warm = p.latest_quality == "Warm"
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
-    counted = requests if warm else outgoing
+    counted = requests if p.latest_quality == "Warm" else outgoing
     n = policy.cool_off_unanswered
     p.gone_quiet = n > 0 and len(counted) >= n and not any(t.replied for t in counted[-n:])
     p.cool_off = (p.gone_quiet or ("Brief" in qualities and "Warm" not in qualities)
@@ -510,7 +514,8 @@ def _warmth(replied: list[Touch], qualities: set[str], outgoing: list[Touch], po
         waits = [wait for t in replied if (wait := t.days_to_reply) is not None]
         quick = bool(waits) and statistics.median(waits) <= policy.quick_reply_days
         return "Booster" if "Warm" in qualities or (quick and "Brief" not in qualities) else "Obligate"
-    waited = [t for t in outgoing if (as_of - t.day).days >= policy.fair_wait_days]
+    waited_since = as_of - dt.timedelta(days=policy.fair_wait_days)
+    waited = [t for t in outgoing if t.day <= waited_since]
     return "Curmudgeon" if len(waited) >= _SILENT_AFTER else "unknown"
 
 
@@ -524,9 +529,9 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     agreed_on = p.agreed_next
     agreed_met_on: dt.date | None = None
     if agreed_on is not None:
-        # Kept by a message of yours, a meeting, or news from them that asks nothing, on or after the date.
-        kept_on = min([next((t.day for t in touches if t.day >= agreed_on and
-                             (t.sent or t.meeting or t.purpose not in ASKING_PURPOSES)), dt.date.max),
+        # Kept by a message of yours, a meeting, or anything from them that asks nothing (a question asked
+        # in person or on video was answered there), on or after the date.
+        kept_on = min([next((t.day for t in touches if t.day >= agreed_on and (t.sent or not _asks(t))), dt.date.max),
                        next((day for day in p.meetings if agreed_on <= day <= as_of), dt.date.max)])
         agreed_met_on = None if kept_on == dt.date.max else kept_on
         if agreed_met_on is None:
@@ -537,7 +542,7 @@ def _own_items(p: ContactFacts, policy: Policy, calendar: Calendar, as_of: dt.da
     if p.meetings:
         items.extend(_met_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     else:
-        items.extend(_unmet_items(p, outgoing, policy, calendar))
+        items.extend(_unmet_items(p, outgoing, agreed_met_on, policy, calendar, as_of))
     if agreed_on is not None and agreed_met_on is None:
         items = [item for item in items if item.rule not in CADENCE_RULES]
     return [_spaced(item, p, policy, calendar, as_of) for item in items]
@@ -567,19 +572,13 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     met = p.meetings[-1]
     job = p.how_met == JOB_INTERVIEW
     thanks = [t for t in outgoing if t.purpose == "Thank-you"]
-    column = p.thank_you_sent
-
-    def thanked_since(meeting: dt.date) -> dt.date | None:
-        """The first thank-you (a Thank-you touchpoint or the Thank-you sent column) on or after ``meeting``."""
-        return min([t.day for t in thanks if t.day >= meeting]
-                   + ([column] if column is not None and column >= meeting else []), default=None)
-
-    p.thanked_on = thanked_since(met)
+    thank_days = _thank_days(p, thanks, as_of)
+    p.thanked_on = next((day for day in thank_days if day >= met), None)
     p.thank_you_due = calendar.after(met, policy.thank_you_days)
     for meeting in p.meetings:
         if meeting <= as_of:
             p.deadlines.append(Deadline("thank-you", calendar.after(meeting, policy.thank_you_days),
-                                        thanked_since(meeting)))
+                                        next((day for day in thank_days if day >= meeting), None)))
     if p.thanked_on is None:
         variant = "job" if job else ("meeting" if p.met_on is not None and met > p.met_on else None)
         template = RULE_TABLE["thank-you"].variants[variant] if variant else RULE_TABLE["thank-you"].reason
@@ -611,24 +610,32 @@ def _met_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | 
     return [_keep_in_touch(p, agreed_met_on, policy, calendar)]
 
 
-def _unmet_items(p: ContactFacts, outgoing: list[Touch], policy: Policy, calendar: Calendar) -> list[_Item]:
-    """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch."""
+def _unmet_items(p: ContactFacts, outgoing: list[Touch], agreed_met_on: dt.date | None, policy: Policy,
+                 calendar: Calendar, as_of: dt.date) -> list[_Item]:
+    """Someone not met yet: thank a warm answer, nudge an unanswered request, else keep in touch (the
+    nudge and keep in touch counted from the touch that met an agreed date, when that is later)."""
     items: list[_Item] = []
-    thanks = [t for t in outgoing if t.purpose == "Thank-you"]
-    column = p.thank_you_sent
-    p.thanked_on = min([t.day for t in thanks] + ([column] if column else []), default=None)
+    thank_days = _thank_days(p, [t for t in outgoing if t.purpose == "Thank-you"], as_of)
+    p.thanked_on = thank_days[0] if thank_days else None
     replied = p.last_warm_reply
-    if replied is not None and not any(t.day >= replied for t in thanks):
+    if replied is not None and not any(day >= replied for day in thank_days):
         why = RULE_TABLE["thank-you"].variants["warm"].format(first_name=p.first_name, replied=replied.isoformat())
         items.append(_Item("thank-you", calendar.after(replied, policy.thank_you_days), why))
     requests = [t for t in outgoing if t.purpose not in ONE_WAY_PURPOSES]
     if requests and not requests[-1].replied:
         last = requests[-1]
         why = RULE_TABLE["nudge"].reason.format(asked=last.day.isoformat())
-        items.append(_Item("nudge", calendar.after(last.day, policy.nudge_days), why))
+        items.append(_Item("nudge", calendar.after(_later(last.day, agreed_met_on), policy.nudge_days), why))
     elif outgoing:
-        items.append(_keep_in_touch(p, None, policy, calendar))
+        items.append(_keep_in_touch(p, agreed_met_on, policy, calendar))
     return items
+
+
+def _thank_days(p: ContactFacts, thanks: list[Touch], as_of: dt.date) -> list[dt.date]:
+    """Every thank-you so far, by date: the Thank-you touchpoints, and the Thank-you sent column unless it is
+    after ``as_of`` (a date that has not happened yet satisfies nothing)."""
+    column = [p.thank_you_sent] if p.thank_you_sent is not None and p.thank_you_sent <= as_of else []
+    return sorted([t.day for t in thanks] + column)
 
 
 def _keep_in_touch(p: ContactFacts, agreed_met_on: dt.date | None, policy: Policy, calendar: Calendar) -> _Item:
@@ -683,7 +690,7 @@ def _warn_badgering(p: ContactFacts, tracker: Tracker, policy: Policy, problems:
         if len(window) > limit:
             rows = ", ".join(str(t.row) for t in window)
             sheet = tracker.touchpoints_sheet or TOUCHPOINTS_SHEET
-            problems.append(Problem("warning", sheet, _cell(TOUCHPOINT_COLUMNS, "date", window[0].row),
+            problems.append(Problem("warning", sheet, cell_address(_TOUCHPOINT_COLUMN["date"], window[0].row),
                                     f"{len(window)} unanswered messages to {p.name} within {days(policy.badgering_days)}"
                                     f" (rows {rows}): persistence, not badgering; give them time to answer"))
             return
@@ -722,15 +729,17 @@ def _offer_items(people: list[ContactFacts], items: dict[int, list[_Item]], offe
     """Everyone who helped (the referral chain behind each job interview first, then everyone met) hears the news."""
     if offer is None or offer > as_of:
         return
-    helped: list[int] = []
-    for person in people:
+    helped: dict[int, None] = {}  # an ordered set
+    for interviewer, person in enumerate(people):
         if person.primary and person.how_met == JOB_INTERVIEW:
+            # Up the Referred by chain, to someone already counted or back round to the interviewer.
             at = person.referrer
-            while at is not None and at not in helped:
-                helped.append(at)
+            while at is not None and at != interviewer and at not in helped:
+                helped[at] = None
                 at = people[at].referrer
-    helped.extend(i for i, p in enumerate(people) if p.primary and p.meetings and p.meetings[0] <= offer
-                  and p.how_met != JOB_INTERVIEW and i not in helped)
+    for i, p in enumerate(people):
+        if p.primary and p.meetings and p.meetings[0] <= offer and p.how_met != JOB_INTERVIEW:
+            helped.setdefault(i, None)
     for rank, i in enumerate(helped):
         person = people[i]
         if any(t.day >= offer for t in person.outgoing):
@@ -750,14 +759,15 @@ def _answers_them(p: ContactFacts, day: dt.date, policy: Policy) -> bool:
     return latest is not None and not latest.sent and (day - latest.day).days <= policy.spacing_days
 
 
-def _settles(item: _Item, day: dt.date, answer: bool) -> bool:
-    """Does the one message, sent on ``day``, settle ``item`` too? Not an agreed date still to come,
-    not a follow-up unless it comes after the message the follow-up follows, and an answer to
-    their message is never a follow-up."""
+def _settles(item: _Item, day: dt.date, p: ContactFacts, policy: Policy) -> bool:
+    """Does the one message, sent on ``day``, settle ``item`` too? Not an agreed date still to come (the
+    date itself: a call put off a weekend or holiday is kept all the same by a message on the day), not a
+    follow-up unless it comes after the message the follow-up follows, and an answer to their message is
+    never a follow-up."""
     if item.rule == "agreed-date":
-        return item.due <= day
+        return p.agreed_next is not None and p.agreed_next <= day
     if item.rule in ("first-follow-up", "second-follow-up"):
-        return not answer and (item.after_day is None or day > item.after_day)
+        return (item.after_day is None or day > item.after_day) and not _answers_them(p, day, policy)
     return True
 
 
@@ -767,19 +777,18 @@ def _next_step(p: ContactFacts, pending: list[_Item], as_of: dt.date, policy: Po
 
     Returns the item's rank among offer-thanks notes (0 otherwise) with the follow-up, for sorting.
     """
-    channels = {id(item): _channel(p, item) for item in pending}
     for item in pending:
-        if channels[id(item)] in PHONE_CHANNELS:
+        item.channel = _channel(p, item)
+        if item.channel in PHONE_CHANNELS:
             item.due = calendar.weekday(item.due)  # calls and voicemails are never due on a weekend
     pending = sorted(pending, key=lambda item: (item.due, _RULE_ORDER[item.rule]))
     chosen = pending[0]
     # Sent on its due date (or today, when overdue), the message also keeps an agreed date that has come.
     sent_on = max(chosen.due, as_of)
-    answer = _answers_them(p, sent_on, policy)
-    settled = [item for item in pending[1:] if _settles(item, sent_on, answer)]
+    settled = [item for item in pending[1:] if _settles(item, sent_on, p, policy)]
     also = tuple(dict.fromkeys(item.rule for item in settled if item.rule != chosen.rule))
     why = chosen.why + "".join(f". Also: {item.why}" for item in settled)
-    channel = channels[id(chosen)]
+    channel = chosen.channel
     due = chosen.due
     if channel is None:
         why += f"; {NO_CHANNEL_HINT}"

@@ -503,3 +503,74 @@ def test_no_text_message_to_someone_met_once(tmp_path: Path) -> None:
     touches.append(touch(D(2026, 9, 10), "Ann", channel="Phone call", purpose="Thank-you"))
     report = run(tmp_path, [contact("Ann", date_met=D(2026, 9, 1), phone="555 0100")], touches)
     assert (item(report, "Ann")["rule"], item(report, "Ann")["suggested_channel"]) == ("second-follow-up", "Text message")
+
+
+def test_offer_thanks_leave_out_an_interviewer_the_referral_chain_loops_back_to(tmp_path: Path) -> None:
+    # Ben, met at a job interview, was referred by Ann, and Ann's row names Ben as her referrer: a loop.
+    # The chain behind Ben's interview is Ann alone; Ben, the interviewer, is not thanked (README's
+    # rule table: "interviewers left out"). Offer accepted Friday 11-20: Ann's note is due 7 days later, 11-27.
+    contacts = [contact("Ann Lee", email="ann@example.org", referred_by="Ben Ode"),
+                contact("Ben Ode", email="ben@example.org", how_met="Job interview", referred_by="Ann Lee")]
+    report = run_with(tmp_path, contacts, offer=D(2026, 11, 20), as_of=D(2026, 11, 20)).to_json()
+    assert [(f["contact"], f["rule"], f["due"], f["suggested_channel"]) for f in report["followups"]] == [
+        ("Ann Lee", "offer-thanks", "2026-11-27", "Email")]
+
+
+def test_someone_not_met_the_cadence_counts_from_the_touch_that_met_the_agreed_date(tmp_path: Path) -> None:
+    # README: once an agreed date is met, "the cadence then counts from the touch that met it" -- for
+    # people not met yet too. Both agreed to talk again around 11-10.
+    # Ann: your thank-you note 11-01 (asks nothing, so no nudge); her update 11-12 meets the agreed date.
+    #   Keep in touch: 120 days from 11-12 is 2027-03-12 (not from your 11-01 message: 2027-03-01).
+    # Bo: your question 11-01, unanswered; your update 11-12 meets the agreed date. With spacing at 3 days,
+    #   the nudge is 7 days from 11-12: 11-19 (not 7 from 11-01, held by spacing to 11-15).
+    contacts = [contact("Ann", email="ann@example.org", agreed_next=D(2026, 11, 10)),
+                contact("Bo", email="bo@example.org", agreed_next=D(2026, 11, 10))]
+    touches = [touch(D(2026, 11, 1), "Ann", channel="Email", purpose="Thank-you"),
+               touch(D(2026, 11, 12), "Ann", "Received", channel="Email", purpose="Update"),
+               touch(D(2026, 11, 1), "Bo", channel="Email", purpose="Question", got_reply="No"),
+               touch(D(2026, 11, 12), "Bo", channel="Email", purpose="Update")]
+    report = run(tmp_path, contacts, touches, policy=replace(Policy(), spacing_days=3))
+    assert due(report, "Ann") == [("keep-in-touch", "2027-03-12", "later")]
+    assert due(report, "Bo") == [("nudge", "2026-11-19", "overdue")]
+
+
+def test_an_agreed_date_is_met_by_talking_in_person_even_when_they_asked_there(tmp_path: Path) -> None:
+    # Agreed to talk again on 11-20; on 11-20 Cara asked a question in person, and it was answered there
+    # (no reply is due). That conversation meets the agreed date: nothing is due (nothing was ever sent).
+    # A question by email the same day would not: the agreed date stays due, beside the reply it asks for.
+    contacts = [contact("Cara", email="cara@example.org", agreed_next=D(2026, 11, 20))]
+    in_person = [touch(D(2026, 11, 20), "Cara", "Received", channel="In person", purpose="Question")]
+    assert run(tmp_path, contacts, in_person, as_of=D(2026, 11, 20))["followups"] == []
+    by_email = [touch(D(2026, 11, 20), "Cara", "Received", channel="Email", purpose="Question")]
+    report = run(tmp_path, contacts, by_email, as_of=D(2026, 11, 20))
+    assert [(f["rule"], f["due"], f["also"]) for f in report["followups"]] == [("agreed-date", "2026-11-20", ["reply"])]
+
+
+def test_a_message_on_the_agreed_day_keeps_it_though_a_call_would_wait_for_monday(tmp_path: Path) -> None:
+    # Met Friday 11-20, agreed to talk again Saturday 11-21; a phone number and LinkedIn, no email.
+    # The thank-you (a card, they were met) is due Saturday 11-21. The agreed date would be a voicemail,
+    # never due on a weekend: Monday 11-23. The card sent on Saturday is a message on the agreed day,
+    # so it keeps the agreed date too.
+    contacts = [contact("Ann", phone="555 0100", linkedin="https://www.linkedin.com/in/ann",
+                        date_met=D(2026, 11, 20), agreed_next=D(2026, 11, 21))]
+    report = run(tmp_path, contacts, as_of=D(2026, 11, 20))
+    assert [(f["rule"], f["due"], f["suggested_channel"], f["also"]) for f in report["followups"]] == [
+        ("thank-you", "2026-11-21", "Handwritten card", ["agreed-date"])]
+
+
+def test_a_thank_you_sent_date_still_to_come_thanks_nobody_yet(tmp_path: Path) -> None:
+    # As of 11-22. Ann, met 11-01, has 11-30 typed in Thank-you sent: not happened yet, so it satisfies
+    # nothing and the thank-you (due 11-02) is 20 days overdue, not a first follow-up from 11-30.
+    report = run(tmp_path, [contact("Ann", email="ann@example.org", date_met=D(2026, 11, 1),
+                                    thank_you_sent=D(2026, 11, 30))])
+    [item] = report["followups"]
+    assert (item["rule"], item["due"], item["days_overdue"]) == ("thank-you", "2026-11-02", 20)
+
+
+def test_the_thank_you_sent_column_thanks_a_warm_reply_from_someone_not_met(tmp_path: Path) -> None:
+    # Bo, not met, answered your 11-10 email warmly on 11-12; Thank-you sent says 11-13: thanked, so no
+    # thank-you is due, only keep in touch.
+    touches = [touch(D(2026, 11, 10), "Bo", channel="Email", purpose="Question", got_reply="Yes",
+                     reply_date=D(2026, 11, 12), reply_quality="Warm")]
+    report = run(tmp_path, [contact("Bo", email="bo@example.org", thank_you_sent=D(2026, 11, 13))], touches)
+    assert [f["rule"] for f in report["followups"]] == ["keep-in-touch"]
