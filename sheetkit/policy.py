@@ -562,7 +562,9 @@ def _reply_items(p: ContactFacts, touches: list[Touch], policy: Policy, calendar
         if done_on is None:
             why = RULE_TABLE["reply"].reason.format(first_name=p.first_name, asked=asked.day.isoformat(),
                                                     purpose=str(asked.purpose).lower())
-            return [_Item("reply", due, why, channels=(asked.channel,) if asked.channel else ())]
+            # In the channel they asked in: the first of their unanswered asks' channels that is usable.
+            asked_in = tuple(dict.fromkeys(t.channel for t in touches[at:] if _asks(t) and t.channel))
+            return [_Item("reply", due, why, channels=asked_in)]
     return []
 
 
@@ -824,8 +826,9 @@ def _channel(p: ContactFacts, item: _Item) -> str | None:
     """The channel to suggest: theirs for a reply, else Best way to reach when filled, else the rule's own
     choice (a thank-you by email, else a card; the offer note by email), else the rotation."""
     usable = usable_channels(p, item.rule)
-    if item.rule == "reply" and item.channels and item.channels[0] in usable:
-        return item.channels[0]
+    theirs = next((c for c in item.channels if c in usable), None) if item.rule == "reply" else None
+    if theirs:
+        return theirs
     if p.best_way:
         return p.best_way
     if item.rule == "thank-you":

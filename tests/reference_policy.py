@@ -438,20 +438,23 @@ def _suggest(rule: str, history: _History, *, thank_you_channel: str | None = No
     person = history.person
     last = _channel_of(history.last_sent())
     if rule == "reply":
-        # READING: the latest unanswered question's channel.
-        theirs = history.unanswered_questions()[-1].touch.channel
-        if theirs and _usable(theirs, rule, history):
-            return theirs
+        # READING: the channel of their earliest unanswered question that is usable (a question
+        # asked by card, then by email, is answered by email).
+        for row in history.unanswered_questions():
+            theirs = row.touch.channel
+            if theirs and _usable(theirs, rule, history):
+                return theirs
     if person.best_way:
         return person.best_way
     job = person.how_met == "Job interview"
     if rule == "thank-you":
         # READING: "Email is fine; a handwritten card stands out": email first, within a day; a card
-        # when there is no address; for a job interview "by email".
+        # when there is no address; for a job interview "by email". With neither usable, the
+        # switch-it-up rotation on from the last message, as for every other follow-up.
         for channel in ("Email", "Handwritten card"):
             if _usable(channel, rule, history):
                 return channel
-        return _rotate(rule, history, None)
+        return _rotate(rule, history, last)
     if rule == "first-follow-up":
         # "in another form" than the thank-you; a job interview's status check "by email or phone".
         if job and (_usable("Email", rule, history) or _usable("Phone call", rule, history)):

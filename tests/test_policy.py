@@ -335,6 +335,17 @@ def test_their_question_puts_a_reply_due_the_next_day_in_their_channel(tmp_path:
     assert due(report, "Hannah Lee") == [("keep-in-touch", "2027-03-11", "later")]
 
 
+def test_a_reply_goes_in_the_first_channel_they_asked_in_that_can_carry_it(tmp_path: Path) -> None:
+    # Ivo asked on Tuesday 11-17 by card (a card cannot carry a reply), then by email: answer by email, due
+    # the day after the first question (11-18), not by the rotation's voicemail.
+    contacts = [contact("Ivo Petrov", email="i@x.org", phone="+1 555 0100")]
+    touches = [touch(D(2026, 11, 16), "Ivo Petrov", channel="Email", purpose="Other"),
+               touch(D(2026, 11, 17), "Ivo Petrov", direction="Received", channel="Handwritten card", purpose="Question"),
+               touch(D(2026, 11, 18), "Ivo Petrov", direction="Received", channel="Email", purpose="Question")]
+    ivo = item(run(tmp_path, contacts, touches), "Ivo Petrov")
+    assert (ivo["rule"], ivo["due"], ivo["suggested_channel"]) == ("reply", "2026-11-18", "Email")
+
+
 def test_thanks_said_in_person_is_not_the_note(tmp_path: Path) -> None:
     contacts = [contact("Ann", date_met=D(2026, 11, 20), email="a@x.org")]
     report = run(tmp_path, contacts, [touch(D(2026, 11, 20), "Ann", channel="In person", purpose="Thank-you")])
