@@ -242,11 +242,7 @@ def followup_rows(report: Report, state: str) -> list[FollowupRow]:
 
 
 class ContactLine(NamedTuple):
-    """A contact as the "Every contact" table shows it (the JSON contract's contact fields, in plain words).
-
-    The dates (YYYY-MM-DD or "") and the counts hold nothing HTML could misread: the built-in
-    template writes them unescaped.
-    """
+    """A contact as the "Every contact" table shows it (the JSON contract's contact fields, in plain words)."""
 
     name: str
     organization: str
