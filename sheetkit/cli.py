@@ -148,14 +148,36 @@ def deliver(destination: Path | None, write: Callable[[IO[bytes]], object]) -> s
     if sys.stdout is None:
         raise OutputError("-: standard output is closed; give a file name with -o")
     stream = sys.stdout.buffer
-    try:
+    with _naming_stdout():
         write(stream)
         stream.flush()
+    return "stdout"
+
+
+def require_stdout() -> None:
+    """Refuse to run a command whose results go to stdout when it was closed (``>&-``): exit 1, not lines lost."""
+    if sys.stdout is None:
+        raise OutputError("stdout: is closed, so the results cannot be printed; run the command again with "
+                          "stdout open, or send it to a file (> results.txt)")
+
+
+def echo_out(line: object) -> None:
+    """One line of a command's results on stdout; a closed or full stdout is an error naming it (exit 1)."""
+    require_stdout()
+    with _naming_stdout():
+        click.echo(line)
+
+
+@contextlib.contextmanager
+def _naming_stdout() -> Iterator[None]:
+    """An operating-system error while writing to stdout (a full disk, as ``> /dev/full``) raised again naming
+    stdout; a closed pipe (``| head``) goes on to Click, which ends quietly."""
+    try:
+        yield
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, "stdout") from None
-    return "stdout"
 
 
 @contextlib.contextmanager
@@ -183,7 +205,37 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     _debug = _debug or value
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class _Commands(click.Group):
+    """The `sheetkit` group; around Click's own work (parsing the command line, --help, --version), see
+    :func:`_clicks_own_messages`."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        with _clicks_own_messages():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _clicks_own_messages():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _clicks_own_messages() -> Iterator[None]:
+    """Click's complaints (a path, option or value as typed: "Path '…' does not exist.") with control
+    characters made visible, like every message of sheetkit's; and --help or --version to a full stdout is
+    one line, not an internal error. (The commands turn their own OS errors into messages: :func:`user_errors`.)
+    """
+    try:
+        yield
+    except click.UsageError as exc:
+        raise click.UsageError(printable(exc.format_message()), exc.ctx) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise click.ClickException(os_error_message(exc, "stdout")) from None
+
+
+@click.group(cls=_Commands, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="sheetkit")
 @click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug,
               help="On an internal error, print the full traceback (also SHEETKIT_DEBUG=1).")
@@ -222,10 +274,10 @@ def check(tracker: Path, output_format: str, as_of: dt.date, config_path: Path |
 
     result = check_tracker(tracker, load_config(config_path), as_of)
     if output_format == "json":
-        click.echo(result.to_json())
+        echo_out(result.to_json())
     else:
         for line in result.lines():
-            click.echo(printable(line))
+            echo_out(printable(line))
         say(result.summary())
     if not result.ok:
         sys.exit(1)
@@ -303,6 +355,7 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
     from sheetkit.cache import default_cache_dir
     from sheetkit.workbook import TrackerTemplate
 
+    require_stdout()  # each workbook's path is printed there: refuse before the first is written
     cache_dir = None if no_cache else default_cache_dir()
     if roster is not None:
         if out is not None or out_dir is None or student is not None:
@@ -319,7 +372,7 @@ def new(out: Path | None, student: str | None, institution: str | None, roster: 
     check_destination(out, force=force)
     template = TrackerTemplate.cached(config, institution=institution, cache_dir=cache_dir)
     write_bytes_atomic(out, template.render(student or ""))
-    click.echo(out)
+    echo_out(out)
     say(f"Fill it in, then run: sheetkit report {out}", quiet)
 
 
@@ -361,7 +414,7 @@ def _new_from_roster(roster: Path, out_dir: Path, config_path: Path | None, inst
                               f"before it (listed above); once that is fixed, run the same command again: "
                               "the workbooks already there are kept and the rest written") from None
         written += 1
-        click.echo(destination)
+        echo_out(destination)
         say(f"[{number}/{len(students)}] {student.name}", quiet)
     kept = f" ({len(done)} already there)" if done else ""
     say(f"Wrote {written} workbooks to {out_dir}{kept}", quiet)

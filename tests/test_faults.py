@@ -167,6 +167,64 @@ def test_closed_or_full_stdout(tracker: Path, tmp_path: Path) -> None:
                             "or choose another place\n"
 
 
+#: What every command whose results go to stdout says when stdout was closed (``>&-``) or is full.
+STDOUT_CLOSED = ("Error: stdout: is closed, so the results cannot be printed; run the command again with stdout open, "
+                 "or send it to a file (> results.txt)\n")
+STDOUT_FULL = "Error: stdout: disk full (no space left on the device); free some space, or choose another place\n"
+
+
+def sheetkit_to(stdout: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run sheetkit with stdout ``"closed"`` (as ``>&-``) or ``"full"`` (``> /dev/full``); no traceback."""
+    command = [sys.executable, "-m", "sheetkit", *map(str, args)]
+    if stdout == "closed":
+        result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                timeout=120, preexec_fn=lambda: os.close(1))
+    else:
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(command, cwd=cwd, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    """A tracker with one problem for `check` to print: a date met that is not a date."""
+    return write_tracker(tmp_path / "messy.xlsx", [contact("Ann Lee", organization="Acme", date_met="next Tuesday",
+                                                           how_met="Informational interview")], student="Sam Lee")
+
+
+@pytest.mark.parametrize("stdout, said", [("closed", STDOUT_CLOSED), ("full", STDOUT_FULL)], ids=["closed", "full"])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_check_with_stdout_closed_or_full_says_so(messy: Path, tmp_path: Path, stdout: str, said: str,
+                                                  fmt: str) -> None:
+    result = sheetkit_to(stdout, "check", messy, "--format", fmt, "--as-of", AS_OF, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, said)
+
+
+def test_check_with_nothing_to_print_needs_no_stdout(tracker: Path, tmp_path: Path) -> None:
+    """As coreutils do: a closed stdout is an error only when something was to be written there."""
+    result = sheetkit_to("closed", "check", tracker.name, "--as-of", AS_OF, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr.startswith("tracker.xlsx: no problems (2 contacts, 1 touchpoint")  # the summary only
+    assert result.stderr.count("\n") == 1
+
+
+def test_new_with_stdout_closed_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "roster.csv").write_text("Name\nSam Lee\nAna Ruiz\n", encoding="utf-8")
+    one = sheetkit_to("closed", "new", "out.xlsx", cwd=tmp_path)
+    roster = sheetkit_to("closed", "new", "--roster", "roster.csv", "--out-dir", "class", cwd=tmp_path)
+    assert (one.returncode, one.stderr) == (roster.returncode, roster.stderr) == (1, STDOUT_CLOSED)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roster.csv"]  # refused before any workbook
+
+
+def test_new_and_help_with_stdout_full_say_so(tmp_path: Path) -> None:
+    new = sheetkit_to("full", "new", "out.xlsx", cwd=tmp_path)
+    assert (new.returncode, new.stderr) == (1, STDOUT_FULL)
+    for args in (["--help"], ["check", "--help"], ["--version"]):
+        result = sheetkit_to("full", *args, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (1, STDOUT_FULL), args
+
+
 _BUG = ("import sys, sheetkit.report as report\n"
         "def broken(*args, **kwargs):\n    return 1 / 0\n"
         "report.build_report = broken\n"

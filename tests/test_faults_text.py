@@ -7,6 +7,7 @@ answers with one plain line (or a clean file) and never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 import zipfile
@@ -80,6 +81,43 @@ def test_check_report_and_cohort_never_print_raw_control_characters(tmp_path: Pa
         said = result.stdout + result.stderr if result is not cohort else result.stderr
         assert "\x1b" not in said and "\x07" not in said, said
         assert "\\x1b" in said, said
+
+
+def test_clicks_own_complaints_show_control_characters(tmp_path: Path) -> None:
+    """Click's messages about the command line (a path that is not there, an extra argument) quote what was
+    typed: a red escape and a right-to-left override are shown as printable() shows them, exit 2 still."""
+    typed = "x\x1b[31m\u202e"
+    shown = "x\\x1b[31m\\u202e"
+    cases = {("report", "t.xlsx", "--config", f"{typed}.toml"):
+             f"Error: Invalid value for '--config': File '{shown}.toml' does not exist.",
+             ("cohort", "t.xlsx", "--templates", typed): f"Error: Invalid value for '--templates': "
+                                                          f"Directory '{shown}' does not exist.",
+             ("check", "t.xlsx", typed): f"Error: Got unexpected extra argument ({shown})",
+             ("check", f"--{typed}"): f"Error: No such option '--{shown}'."}
+    for args, said in cases.items():
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines()[-1] == said
+        assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_named_with_the_fix(tmp_path: Path) -> None:
+    good = write_tracker(tmp_path / "good.xlsx", [contact("Ann Lee", organization="Acme")], student="Sam")
+    try:
+        good.rename(tmp_path / os.fsdecode(b"caf\xe9.xlsx"))  # "café" in Latin-1: the byte E9 is not UTF-8
+    except OSError as exc:  # a file system that stores only UTF-8 names (macOS): the case cannot arise
+        pytest.skip(f"this file system refuses non-UTF-8 names: {exc}")
+    name = os.fsdecode(b"caf\xe9.xlsx")
+    said = ("caf\\xe9.xlsx: the name is not valid UTF-8 text (each \\xNN is a byte that is not), so the "
+            "spreadsheet reader cannot open it; rename the file (or its folder) and try again")
+    for args in (("report", name), ("check", name), ("remind", name, "-o", "-")):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        if args[0] == "check":  # the problem on stdout, the count on stderr
+            assert result.stdout == said.replace(": the name", ": error: the name", 1) + "\n"
+        else:
+            assert result.stderr == f"Error: {said}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 # ---- 6. calendar ----------------------------------------------------------------------------------------

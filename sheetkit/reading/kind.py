@@ -37,6 +37,9 @@ def sheetkit_report(path: Path) -> UnreadableWorkbook:
 
 def read_head(path: Path) -> bytes:
     """The first bytes of a regular, non-empty file; :class:`UnreadableWorkbook` for anything else."""
+    if _not_utf8(path):
+        raise UnreadableWorkbook(f"{path}: the name is not valid UTF-8 text (each \\xNN is a byte that is not), "
+                                 "so the spreadsheet reader cannot open it; rename the file (or its folder) and try again")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -62,6 +65,15 @@ def read_head(path: Path) -> bytes:
             "save it again from Excel or LibreOffice"
         )
     return head
+
+
+def _not_utf8(path: Path) -> bool:
+    """True when ``path`` holds bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _os_error(path: Path, exc: OSError) -> UnreadableWorkbook:
