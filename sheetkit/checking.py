@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sheetkit.config import Config
-from sheetkit.errors import Problem, UnreadableWorkbook
+from sheetkit.errors import Problem, UnreadableWorkbook, printable
 from sheetkit.policy import run_policy
 from sheetkit.reading import read_tracker
+from sheetkit.rules import plural
 
 
 @dataclass
@@ -35,15 +36,15 @@ class CheckResult:
         errors = sum(1 for p in self.problems if p.severity == "error")
         warnings = len(self.problems) - errors
         if not self.problems:
-            return f"{self.source}: no problems ({self.contacts} contacts, {self.touchpoints} touchpoints)"
-        return (f"{self.source}: {errors} error{'s' if errors != 1 else ''}, "
-                f"{warnings} warning{'s' if warnings != 1 else ''}")
+            return (f"{self.source}: no problems ({plural(self.contacts, 'contact')}, "
+                    f"{plural(self.touchpoints, 'touchpoint')})")
+        return f"{self.source}: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
 
     def to_json(self) -> str:
         return json.dumps(
             {
                 "schema": "sheetkit.check/1",
-                "source": str(self.source),
+                "source": printable(str(self.source)),  # a name that is not UTF-8 as \xNN, not a bad byte
                 "ok": self.ok,
                 "contacts": self.contacts,
                 "touchpoints": self.touchpoints,

@@ -65,7 +65,7 @@ from typing import IO, Any
 
 from sheetkit import __version__
 from sheetkit.config import Branding, Config
-from sheetkit.errors import SheetkitError
+from sheetkit.errors import SheetkitError, printable
 from sheetkit.model import Tracker
 from sheetkit.output import as_utf8, sheetkit_output_properties, via_memory
 from sheetkit.reading.kind import SPECIAL_FILES
@@ -172,7 +172,7 @@ def find_submissions(paths: Iterable[str]) -> Submissions:
         if refusal == "own output":
             submissions.own_outputs.append(path)
         elif refusal:
-            submissions.refused.append(FailedFile(str(path), refusal))
+            submissions.refused.append(FailedFile(printable(str(path)), refusal))
         else:
             submissions.workbooks.append(path)
     if not found:
@@ -392,7 +392,8 @@ def summarise_workbook(path: Path, config: Config, as_of: dt.date) -> StudentSum
     try:
         report = build_report(path, config, as_of)
     except SheetkitError as exc:
-        return FailedFile(str(path), " ".join(str(exc).removeprefix(f"{path}: ").split()))
+        name = printable(str(path))  # a name that is not UTF-8 is shown with its bytes as \xNN
+        return FailedFile(name, " ".join(str(exc).removeprefix(f"{path}: ").removeprefix(f"{name}: ").split()))
     return replace(summarise_report(report), email=student_email(report.tracker))
 
 

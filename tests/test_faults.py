@@ -205,7 +205,7 @@ def test_check_with_nothing_to_print_needs_no_stdout(tracker: Path, tmp_path: Pa
     """As coreutils do: a closed stdout is an error only when something was to be written there."""
     result = sheetkit_to("closed", "check", tracker.name, "--as-of", AS_OF, cwd=tmp_path)
     assert result.returncode == 0
-    assert result.stderr.startswith("tracker.xlsx: no problems (2 contacts, 1 touchpoint")  # the summary only
+    assert result.stderr == "tracker.xlsx: no problems (2 contacts, 1 touchpoint)\n"  # the summary only, singular
     assert result.stderr.count("\n") == 1
 
 

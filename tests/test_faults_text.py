@@ -7,6 +7,7 @@ answers with one plain line (or a clean file) and never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -118,6 +119,13 @@ def test_a_file_name_that_is_not_utf8_is_named_with_the_fix(tmp_path: Path) -> N
         else:
             assert result.stderr == f"Error: {said}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    # In JSON the name is shown as text too (the bad byte would make the JSON not UTF-8).
+    result = run("check", name, "--format", "json", cwd=tmp_path)
+    assert (result.returncode, json.loads(result.stdout)["source"]) == (1, "caf\\xe9.xlsx")
+    # A cohort lists it as a file that could not be read, with the reason once, and reports the others.
+    write_tracker(tmp_path / "good.xlsx", [contact("Bo Ng", organization="Acme")], student="Kim")
+    result = run("cohort", ".", "--format", "json", "-o", "-", cwd=tmp_path)
+    assert json.loads(result.stdout)["failed"] == [{"file": "caf\\xe9.xlsx", "error": said.split(": ", 1)[1]}]
 
 
 # ---- 6. calendar ----------------------------------------------------------------------------------------
