@@ -54,13 +54,14 @@ _MONTHS = {
     for name in names
 }
 
-# Text forms of a date; compiled on first use (``re`` keeps them): most date cells hold real dates.
-_NUMERIC_NO_YEAR = r"^\d{1,2}[/.]\d{1,2}\.?$"
-_NAME_NO_YEAR = r"^(?:[a-z]+,? )?(?:(\d{1,2})(?:st|nd|rd|th)?[ -]([a-z]+)\.?|([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?)$"
-_ISO = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$"
-_NUMERIC = r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$"
-_DAY_MONTH_YEAR = r"^(?:[a-z]+,? )?(\d{1,2})(?:st|nd|rd|th)?[ -]([a-z]+)\.?,?[ -](\d{4})$"
-_MONTH_DAY_YEAR = r"^(?:[a-z]+,? )?([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$"
+_NUMERIC_NO_YEAR = re.compile(r"^\d{1,2}[/.]\d{1,2}\.?$")
+_NAME_NO_YEAR = re.compile(
+    r"^(?:[a-z]+,? )?(?:(\d{1,2})(?:st|nd|rd|th)?[ -]([a-z]+)\.?|([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?)$"
+)
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$")
+_NUMERIC = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+_DAY_MONTH_YEAR = re.compile(r"^(?:[a-z]+,? )?(\d{1,2})(?:st|nd|rd|th)?[ -]([a-z]+)\.?,?[ -](\d{4})$")
+_MONTH_DAY_YEAR = re.compile(r"^(?:[a-z]+,? )?([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,9 @@ def _shown(text: str) -> str:
 
 def _without_year(text: str) -> bool:
     """"Nov 3", "3 November", "11/3": a day and a month and nothing else."""
-    if re.match(_NUMERIC_NO_YEAR, text):
+    if _NUMERIC_NO_YEAR.match(text):
         return True
-    match = re.match(_NAME_NO_YEAR, text)
+    match = _NAME_NO_YEAR.match(text)
     return match is not None and (match[2] or match[3]) in _MONTHS
 
 
@@ -144,9 +145,9 @@ def _from_serial(serial: float, date1904: bool) -> DateResult:
 
 
 def _from_text(text: str, day_first: bool) -> DateResult | None:
-    if match := re.match(_ISO, text):
+    if match := _ISO.match(text):
         return _build(int(match[1]), int(match[2]), int(match[3]), text)
-    if match := re.match(_NUMERIC, text):
+    if match := _NUMERIC.match(text):
         first, separator, second, year = int(match[1]), match[2], int(match[3]), int(match[4])
         if year < 100:
             year += 2000
@@ -155,10 +156,10 @@ def _from_text(text: str, day_first: bool) -> DateResult | None:
         else:
             month, day = first, second
         return _build(year, month, day, text)
-    if match := re.match(_DAY_MONTH_YEAR, text):
+    if match := _DAY_MONTH_YEAR.match(text):
         named = _MONTHS.get(match[2])
         return None if named is None else _build(int(match[3]), named, int(match[1]), text)
-    if match := re.match(_MONTH_DAY_YEAR, text):
+    if match := _MONTH_DAY_YEAR.match(text):
         named = _MONTHS.get(match[1])
         return None if named is None else _build(int(match[3]), named, int(match[2]), text)
     return None

@@ -21,7 +21,7 @@ _QUOTES = str.maketrans({
 })
 #: Characters that take no room: zero-width spaces and joiners, the word joiner, the byte-order
 #: mark, the soft hyphen, direction marks.
-_INVISIBLE = "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 #: A "did you mean" suggestion must score at least this (0-100, as difflib's ratio x 100).
 HINT_CUTOFF = 60
 
@@ -38,7 +38,7 @@ def fold_name(text: str) -> str:
     """
     folded = text
     if not text.isascii() or "`" in text:
-        folded = re.sub(_INVISIBLE, "", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
+        folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
     key = " ".join(folded.split()).casefold()
     # A name made only of invisible characters still matches itself, typed the same way.
     return key or text.strip().casefold()

@@ -20,33 +20,31 @@ from dataclasses import dataclass, field
 from sheetkit.spec import column_letter
 
 _PREFIX = rb"(?:[^\s/<>:]*:)?"
-# Patterns for what most sheets lack are compiled on first use (``re`` keeps them); the cheap tests
-# whether a sheet holds such a construct at all, and ATTRIBUTE, used per cell, are compiled here.
-TEXT = rb"(?s)<" + _PREFIX + rb"t(\s[^>]*)?>(.*?)</" + _PREFIX + rb"t\s*>"
-VALUE = rb"(?s)<" + _PREFIX + rb"v(?:\s[^>]*)?>(.*?)</" + _PREFIX + rb"v\s*>"
-FORMULA = rb"(?s)<" + _PREFIX + rb"f(?:\s[^>]*)?>(.*?)</" + _PREFIX + rb"f\s*>"
-_INLINE_STRING = rb"<" + _PREFIX + rb"is[\s/>]"
-_PHONETIC = rb"(?s)<" + _PREFIX + rb"rPh\b.*?</" + _PREFIX + rb"rPh\s*>"
-_SHARED_STRING = rb"(?s)<" + _PREFIX + rb"si(?:\s[^>]*)?(?:/>|>(.*?)</" + _PREFIX + rb"si\s*>)"
-_ENTITY = rb"&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);"
+TEXT = re.compile(rb"<" + _PREFIX + rb"t(\s[^>]*)?>(.*?)</" + _PREFIX + rb"t\s*>", re.S)
+VALUE = re.compile(rb"<" + _PREFIX + rb"v(?:\s[^>]*)?>(.*?)</" + _PREFIX + rb"v\s*>", re.S)
+FORMULA = re.compile(rb"<" + _PREFIX + rb"f(?:\s[^>]*)?>(.*?)</" + _PREFIX + rb"f\s*>", re.S)
+_INLINE_STRING = re.compile(rb"<" + _PREFIX + rb"is[\s/>]")
+_PHONETIC = re.compile(rb"<" + _PREFIX + rb"rPh\b.*?</" + _PREFIX + rb"rPh\s*>", re.S)
+_SHARED_STRING = re.compile(rb"<" + _PREFIX + rb"si(?:\s[^>]*)?(?:/>|>(.*?)</" + _PREFIX + rb"si\s*>)", re.S)
+_ENTITY = re.compile(rb"&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);")
 _NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
 ATTRIBUTE = re.compile(rb"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_REFERENCE = r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$"
+_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
 #: The rest of a cell that starts with a formula, as every program writes it (``r`` first, ``<f>`` then
 #: ``<v>``), after its column letters and row: the formula's attributes and text, its stored result's tag.
 _FORMULA_CELL_REST = rb'[^>]*?(?<!/)>\s*<f\b([^>]*?)(?:/>|>(.*?)</f>)\s*(<v(?:\s[^>]*?)?(?<!/)>)?'
-_SHARED_INDEX = rb'\bsi="([0-9]+)"'
-_ERROR_CELL = rb"(?s)<c\s([^>]*?\bt=\"e\"[^>]*?)(?<!/)>(.*?)</c\s*>"
+_SHARED_INDEX = re.compile(rb'\bsi="([0-9]+)"')
+_ERROR_CELL = re.compile(rb"<c\s([^>]*?\bt=\"e\"[^>]*?)(?<!/)>(.*?)</c\s*>", re.S)
 _ERROR_TYPE = re.compile(rb't="e"')
 _RUN_START = re.compile(rb"<r[\s>]")
-_INLINE_CELL = rb"(?s)<c\s([^>]*?)(?<!/)>\s*<is>(.*?)</is>"
-_SHARED_CELL = rb"(?s)<c\s([^>]*?\bt=\"s\"[^>]*?)(?<!/)>\s*<v>\s*([0-9]+)\s*</v>"
+_INLINE_CELL = re.compile(rb"<c\s([^>]*?)(?<!/)>\s*<is>(.*?)</is>", re.S)
+_SHARED_CELL = re.compile(rb"<c\s([^>]*?\bt=\"s\"[^>]*?)(?<!/)>\s*<v>\s*([0-9]+)\s*</v>", re.S)
 _FORMULA_START = re.compile(rb"<f[\s/>]")
-_TAG = rb"<(hyperlink|mergeCell|tablePart|Relationship)\s([^>]*?)/?>"
+_TAG = re.compile(rb"<(hyperlink|mergeCell|tablePart|Relationship)\s([^>]*?)/?>")
 #: Formulas whose result changes by itself (each time the sheet is opened or recalculated).
-_VOLATILE = r"(?i)\b(TODAY|NOW|RAND|RANDBETWEEN|RANDARRAY)\s*\("
-_HYPERLINK_FORMULA = r'(?i)^\s*(?:_xlfn\.)?HYPERLINK\s*\(\s*"((?:[^"]|"")*)"'
+_VOLATILE = re.compile(r"\b(TODAY|NOW|RAND|RANDBETWEEN|RANDARRAY)\s*\(", re.I)
+_HYPERLINK_FORMULA = re.compile(r'^\s*(?:_xlfn\.)?HYPERLINK\s*\(\s*"((?:[^"]|"")*)"', re.I)
 
 
 def unescape(raw: bytes) -> str:
@@ -59,13 +57,13 @@ def unescape(raw: bytes) -> str:
             return chr(code).encode("utf-8", "replace") if code < 0x110000 else b""
         return _NAMED_ENTITIES[name].encode()
 
-    return re.sub(_ENTITY, replace, raw).decode("utf-8", "replace")
+    return _ENTITY.sub(replace, raw).decode("utf-8", "replace")
 
 
 def _runs(body: bytes) -> list[tuple[bool, str]]:
     """The ``<t>`` runs of a string item, phonetic guides left out: (space preserved?, text)."""
     return [(b"preserve" in (attributes or b""), unescape(text))
-            for attributes, text in re.findall(TEXT, re.sub(_PHONETIC, b"", body))]
+            for attributes, text in TEXT.findall(_PHONETIC.sub(b"", body))]
 
 
 class SharedStrings:
@@ -78,7 +76,7 @@ class SharedStrings:
     def get(self, index: int) -> str:
         if self._strings is None:
             self._strings = ["".join(text for _, text in _runs(match[1] or b""))
-                             for match in re.finditer(_SHARED_STRING, self.xml)]
+                             for match in _SHARED_STRING.finditer(self.xml)]
         return self._strings[index] if index < len(self._strings) else ""
 
     def trimmed_runs(self) -> dict[int, str]:
@@ -87,7 +85,7 @@ class SharedStrings:
         if not _RUN_START.search(self.xml):
             return {}
         found = {}
-        for index, match in enumerate(re.finditer(_SHARED_STRING, self.xml)):
+        for index, match in enumerate(_SHARED_STRING.finditer(self.xml)):
             shown = _shown_if_trimmed(match[1] or b"")
             if shown is not None:
                 found[index] = shown
@@ -107,16 +105,16 @@ def _shown_if_trimmed(body: bytes) -> str | None:
 
 def cell_text(content: bytes, kind: bytes, shared_strings: SharedStrings) -> str:
     """The text of a ``<c>`` element's content, as the user would recognise it."""
-    if value := re.search(VALUE, content):
+    if value := VALUE.search(content):
         raw = unescape(value[1]).strip()
         if kind == b"s" and raw.isdigit():
             return shared_strings.get(int(raw))
         if kind == b"b":
             return "TRUE" if raw == "1" else "FALSE"
         return raw
-    if re.search(_INLINE_STRING, content):
+    if _INLINE_STRING.search(content):
         return "".join(text for _, text in _runs(content))
-    if formula := re.search(FORMULA, content):
+    if formula := FORMULA.search(content):
         return "=" + unescape(formula[1])
     return ""
 
@@ -140,7 +138,7 @@ def _column_number(letters: bytes) -> int:
 
 def cell_position(address: str) -> tuple[int, int] | None:
     """``"AB12"`` -> (12, 28), 1-based row and column; None when it is not a cell address."""
-    match = re.match(_REFERENCE, address)
+    match = _REFERENCE.match(address)
     if match is None:
         return None
     return int(match[2]), _column_number(match[1].upper().encode())
@@ -169,11 +167,11 @@ class Formula:
     @property
     def volatile(self) -> bool:
         """TODAY(), NOW(), RAND()...: a result that changes by itself."""
-        return re.search(_VOLATILE, self.text) is not None
+        return _VOLATILE.search(self.text) is not None
 
     def hyperlink_target(self) -> str | None:
         """The link of ``=HYPERLINK("https://...", "profile")``, when it is written out as text."""
-        match = re.match(_HYPERLINK_FORMULA, self.text)
+        match = _HYPERLINK_FORMULA.match(self.text)
         return match[1].replace('""', '"') if match else None
 
 
@@ -200,7 +198,7 @@ class SheetFacts:
         shared: dict[bytes, bytes] = {}  # a shared formula's text, given once, by its index
         for letters_found, digits, attributes, text, result in re.findall(
                 rb'<c r="(' + letters + rb')([0-9]{1,7})"' + _FORMULA_CELL_REST, self.xml, re.S):
-            if b"si=" in attributes and (index := re.search(_SHARED_INDEX, attributes)):
+            if b"si=" in attributes and (index := _SHARED_INDEX.search(attributes)):
                 text = shared.setdefault(index[1], text) if text else shared.get(index[1], b"")
             self.formulas[(int(digits), _column_number(letters_found))] = Formula(text, bool(result))
 
@@ -212,29 +210,29 @@ def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str
     xml = parts.get(part.lower(), b"")
     facts = SheetFacts(xml=xml)
     if _RUN_START.search(xml):
-        for attributes, body in re.findall(_INLINE_CELL, xml):
+        for attributes, body in _INLINE_CELL.findall(xml):
             position = cell_position(_attributes(attributes).get("r", ""))
             shown = _shown_if_trimmed(body)
             if position is not None and shown is not None:
                 facts.texts[position] = shown
     if trimmed:
-        for attributes, index in re.findall(_SHARED_CELL, xml):
+        for attributes, index in _SHARED_CELL.findall(xml):
             position = cell_position(_attributes(attributes).get("r", ""))
             if position is not None and int(index) in trimmed:
                 facts.texts[position] = trimmed[int(index)]
     if _ERROR_TYPE.search(xml):
-        for attributes, body in re.findall(_ERROR_CELL, xml):
+        for attributes, body in _ERROR_CELL.findall(xml):
             position = cell_position(_attributes(attributes).get("r", ""))
-            value = re.search(VALUE, body)
+            value = VALUE.search(body)
             if position is not None:
                 facts.error_cells[position] = unescape(value[1]).strip() if value else "#ERROR"
     tail = xml[xml.rfind(b"</sheetData>") :]  # links, merges and tables are listed after the cells
     if b"<hyperlink" not in tail and b"<mergeCell" not in tail and b"<tablePart" not in tail:
         return facts
     folder, name = posixpath.split(part)
-    relationships = {attrs.get("Id", ""): attrs for tag, raw in re.findall(_TAG, parts.get(
+    relationships = {attrs.get("Id", ""): attrs for tag, raw in _TAG.findall(parts.get(
         f"{folder}/_rels/{name}.rels".lower(), b"")) if tag == b"Relationship" for attrs in [_attributes(raw)]}
-    for tag, raw in re.findall(_TAG, tail):
+    for tag, raw in _TAG.findall(tail):
         attributes = _attributes(raw)
         span = _range(attributes.get("ref", ""))
         if tag == b"hyperlink" and span is not None:
@@ -246,7 +244,7 @@ def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str
         elif tag == b"tablePart":
             target = relationships.get(attributes.get("id", ""), {}).get("Target", "")
             table = parts.get(posixpath.normpath(posixpath.join(folder, target)).lstrip("/").lower(), b"")
-            head = re.search(_TAG_TABLE, table)
+            head = _TAG_TABLE.search(table)
             if head is None:
                 continue
             table_attributes = _attributes(head[1])
@@ -260,4 +258,4 @@ def sheet_facts(part: str, parts: Mapping[str, bytes], trimmed: Mapping[int, str
     return facts
 
 
-_TAG_TABLE = rb"<(?:[^\s/<>:]*:)?table\s([^>]*)>"
+_TAG_TABLE = re.compile(rb"<(?:[^\s/<>:]*:)?table\s([^>]*)>")
