@@ -653,8 +653,10 @@ def _exit_now(code: int | str | None) -> None:
     except (BrokenPipeError, ValueError):  # the reader went away (`| head`), or stdout was closed
         pass
     except OSError as exc:  # e.g. stdout is a full disk, as `> /dev/full`
-        click.echo(os_error_message(exc, "stdout"), err=True)
-        code = code or 1
+        # Said once: a command that failed on a full stdout has said so, and its lines are still buffered.
+        if not code:
+            click.echo(os_error_message(exc, "stdout"), err=True)
+            code = 1
     try:
         if sys.stderr is not None:
             sys.stderr.flush()

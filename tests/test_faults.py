@@ -154,17 +154,11 @@ def test_longest_legal_name_is_written_and_one_byte_more_is_refused(tracker: Pat
 
 
 def test_closed_or_full_stdout(tracker: Path, tmp_path: Path) -> None:
-    closed = subprocess.run([sys.executable, "-m", "sheetkit", "report", str(tracker), "--format", "json", "-o", "-"],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120,
-                            preexec_fn=lambda: os.close(1))
+    closed = sheetkit_to("closed", "report", tracker, "--format", "json", "-o", "-", cwd=tmp_path)
     assert closed.returncode == 1
     assert closed.stderr == "Error: -: standard output is closed; give a file name with -o\n"
-    with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "sheetkit", "report", str(tracker), "--format", "json",
-                                 "-o", "-"], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
-    assert result.returncode == 1
-    assert result.stderr == "Error: stdout: disk full (no space left on the device); free some space, " \
-                            "or choose another place\n"
+    result = sheetkit_to("full", "report", tracker, "--format", "json", "-o", "-", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, STDOUT_FULL)
 
 
 #: What every command whose results go to stdout says when stdout was closed (``>&-``) or is full.
@@ -173,15 +167,20 @@ STDOUT_CLOSED = ("Error: stdout: is closed, so the results cannot be printed; ru
 STDOUT_FULL = "Error: stdout: disk full (no space left on the device); free some space, or choose another place\n"
 
 
+#: A person's shell: stdout buffered (a test runner may set PYTHONUNBUFFERED, which hides a second flush).
+BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+
 def sheetkit_to(stdout: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run sheetkit with stdout ``"closed"`` (as ``>&-``) or ``"full"`` (``> /dev/full``); no traceback."""
     command = [sys.executable, "-m", "sheetkit", *map(str, args)]
     if stdout == "closed":
         result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                timeout=120, preexec_fn=lambda: os.close(1))
+                                timeout=120, preexec_fn=lambda: os.close(1), env=BUFFERED)
     else:
         with open("/dev/full", "w") as full:
-            result = subprocess.run(command, cwd=cwd, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+            result = subprocess.run(command, cwd=cwd, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                                    env=BUFFERED)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
     return result
 
